@@ -1,0 +1,18 @@
+import Type from 'typebox';
+
+export const port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
+export const url = () => Type.String({ pattern: '^(https?|rediss?)://.+' });
+export const flag = (fallback: boolean) => Type.Boolean({ default: fallback });
+export const name = () => Type.String({ minLength: 1 });
+
+/** Variables every app reads. */
+export const common = {
+  AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  /** moto and other stand-ins only speak path-style S3 URLs. */
+  S3_FORCE_PATH_STYLE: flag(false),
+};

@@ -1,0 +1,5 @@
+export { dataApiEnv } from './apps/data-api.ts';
+export { uploadServiceEnv } from './apps/upload-service.ts';
+export { workflowWorkerEnv } from './apps/workflow-worker.ts';
+export { ConfigError } from './errors.ts';
+export { type Env, loadEnv, variablesOf } from './load.ts';

@@ -1,0 +1,38 @@
+import type { Static, TObject } from 'typebox';
+import Value from 'typebox/value';
+import { ConfigError } from './errors.ts';
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Validates `env` against an app's schema and returns the typed values.
+ * This module and `env.ts` are the only places that touch `process.env`.
+ */
+export function loadEnv<S extends TObject>(schema: S, env: Env = process.env): Static<S> {
+  const known: Record<string, unknown> = {};
+  for (const name of Object.keys(schema.properties)) {
+    const raw = env[name];
+    // An empty variable means "not set", as in most deployment tools.
+    if (raw !== undefined && raw !== '') known[name] = raw;
+  }
+  const value = Value.Default(schema, Value.Convert(schema, known));
+  const problems = [...Value.Errors(schema, value)].flatMap((error) => {
+    if (error.keyword === 'required') {
+      const missing = (error.params as { requiredProperties: string[] }).requiredProperties;
+      return missing.map((variable) => ({ variable, message: 'is required but not set' }));
+    }
+    const variable = error.instancePath.replace(/^\//, '').split('/')[0] || '(root)';
+    return [{ variable, message: `${error.message} (got ${JSON.stringify(known[variable])})` }];
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value as Static<S>;
+}
+
+/** The variable names an app reads: infra must provide each one it does not default. */
+export function variablesOf(schema: TObject): { name: string; required: boolean }[] {
+  const required = new Set(schema.required ?? []);
+  return Object.entries(schema.properties).map(([name, field]) => ({
+    name,
+    required: required.has(name) && !('default' in field),
+  }));
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, dataApiEnv, loadEnv, variablesOf } from '../src/index.ts';
+
+const valid = { ASSETS_TABLE: 't', ASSETS_BUCKET: 'b', REDIS_URL: 'redis://127.0.0.1:6379' };
+
+describe('loadEnv', () => {
+  it('converts and defaults values', () => {
+    const config = loadEnv(dataApiEnv, { ...valid, PORT: '8080', S3_FORCE_PATH_STYLE: 'true' });
+    expect(config.PORT).toBe(8080);
+    expect(config.INTERNAL_PORT).toBe(3001);
+    expect(config.S3_FORCE_PATH_STYLE).toBe(true);
+    expect(config.AWS_REGION).toBe('us-east-1');
+  });
+
+  it('names every missing variable', () => {
+    const error = (() => {
+      try {
+        loadEnv(dataApiEnv, { ASSETS_BUCKET: 'b' });
+      } catch (e) {
+        return e;
+      }
+    })() as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['ASSETS_TABLE', 'REDIS_URL']);
+    expect(error.message).toContain('ASSETS_TABLE: is required');
+  });
+
+  it('names a malformed variable and what it got', () => {
+    expect(() => loadEnv(dataApiEnv, { ...valid, PORT: 'eighty' })).toThrow(/PORT: .*"eighty"/);
+    expect(() => loadEnv(dataApiEnv, { ...valid, REDIS_URL: 'localhost' })).toThrow(/REDIS_URL/);
+    expect(() => loadEnv(dataApiEnv, { ...valid, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(() => loadEnv(dataApiEnv, { ...valid, ASSETS_TABLE: '' })).toThrow(/ASSETS_TABLE: is required/);
+  });
+
+  it('lists the variables an app reads', () => {
+    const vars = variablesOf(dataApiEnv);
+    expect(vars).toContainEqual({ name: 'ASSETS_TABLE', required: true });
+    expect(vars).toContainEqual({ name: 'PORT', required: false });
+  });
+});

@@ -1,0 +1,1 @@
+export { ErrorBody, PublicError, type PublicErrorOptions } from './errors.ts';

@@ -1,0 +1,4 @@
+export { errorsPlugin, toPublicError } from './errors-plugin.ts';
+export { healthPlugin, type ReadinessCheck } from './health-plugin.ts';
+export { requestIdOf, serviceOptions } from './options.ts';
+export { type Listening, runServers } from './run.ts';

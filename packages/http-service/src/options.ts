@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyServerOptions } from 'fastify';
+
+// Accept a caller's id only if it is short and plain, so it cannot forge log lines.
+const safeId = /^[A-Za-z0-9=;:._-]{1,200}$/;
+
+/** The request id: the caller's `x-request-id`, else the ALB's `x-amzn-trace-id`, else a new one. */
+export function requestIdOf(headers: Record<string, string | string[] | undefined>): string {
+  for (const name of ['x-request-id', 'x-amzn-trace-id']) {
+    const value = headers[name];
+    if (typeof value === 'string' && safeId.test(value)) return value;
+  }
+  return randomUUID();
+}
+
+/** Fastify options every service shares: JSON logs with request ids, strict validation. */
+export function serviceOptions(options: { logLevel: string; bodyLimit?: number }): FastifyServerOptions {
+  return {
+    logger: {
+      level: options.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    },
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    genReqId: (req) => requestIdOf(req.headers),
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      // Unknown fields are an error (schemas say additionalProperties: false), not silently dropped.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { PublicError } from '@stateless/contracts';
+import Fastify from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import { errorsPlugin, healthPlugin, serviceOptions } from '../src/index.ts';
+
+const app = Fastify(serviceOptions({ logLevel: 'silent', bodyLimit: 100 }));
+await app.register(errorsPlugin);
+await app.register(healthPlugin, {
+  checks: [
+    { name: 'db', critical: true, check: async () => 'ok' },
+    { name: 'cache', critical: false, check: () => Promise.reject(new Error('down')) },
+  ],
+});
+app.post(
+  '/things',
+  {
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string' } },
+      },
+    },
+  },
+  async () => ({ ok: true }),
+);
+app.get('/boom', async () => {
+  throw new Error('secret detail');
+});
+app.get('/gone', async () => {
+  throw new PublicError(409, 'Conflict', 'already gone', { headers: { 'x-why': 'because' } });
+});
+afterAll(() => app.close());
+
+describe('errors', () => {
+  it('maps unknown fields to a 400 naming the field', async () => {
+    const res = await app.inject({ method: 'POST', url: '/things', payload: { name: 'a', extra: 1 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('ValidationError');
+    expect(res.json().error.details[0].message).toContain('extra');
+  });
+
+  it('maps malformed JSON, oversized and wrong content type to 4xx with the error shape', async () => {
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('BadRequest');
+    const big = await app.inject({ method: 'POST', url: '/things', payload: { name: 'x'.repeat(200) } });
+    expect(big.statusCode).toBe(413);
+    const text = await app.inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().error.code).toBe('UnsupportedMediaType');
+  });
+
+  it('hides internal errors and keeps the request id', async () => {
+    const res = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'req-1' } });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({
+      error: { code: 'InternalError', message: 'Something went wrong on our side', requestId: 'req-1' },
+    });
+  });
+
+  it('sends public errors with their status and headers, and 404 for unknown routes', async () => {
+    const res = await app.inject({ method: 'GET', url: '/gone' });
+    expect(res.statusCode).toBe(409);
+    expect(res.headers['x-why']).toBe('because');
+    const missing = await app.inject({ method: 'GET', url: '/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('NotFound');
+  });
+
+  it('takes the request id from x-amzn-trace-id and ignores unsafe ids', async () => {
+    const trace = await app.inject({
+      method: 'GET',
+      url: '/boom',
+      headers: { 'x-amzn-trace-id': 'Root=1-abc' },
+    });
+    expect(trace.json().error.requestId).toBe('Root=1-abc');
+    const unsafe = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'a b\nc' } });
+    expect(unsafe.json().error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('health', () => {
+  it('is live and ready when only a non-critical dependency is down', async () => {
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().checks).toContainEqual(expect.objectContaining({ name: 'cache', ok: false }));
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Names and shapes of the stateful resources, written once: infra creates them
+ * in AWS and the local cloud creates them at bootstrap from these same objects.
+ */
+export interface ResourceNames {
+  assetsTable: string;
+  assetsBucket: string;
+  assetPipeline: string;
+  workerFunction: string;
+}
+
+export const resourceNames = (stage: string): ResourceNames => {
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(stage)) {
+    throw new Error(`Stage must be lowercase letters, digits and dashes, starting with a letter: ${stage}`);
+  }
+  return {
+    assetsTable: `${stage}-assets`,
+    assetsBucket: `${stage}-stateless-assets`,
+    assetPipeline: `${stage}-asset-pipeline`,
+    workerFunction: `${stage}-workflow-worker`,
+  };
+};
+
+type KeyType = 'HASH' | 'RANGE';
+type AttributeType = 'S' | 'N' | 'B';
+
+/** A subset of DynamoDB's CreateTable input, so it maps 1:1 to both the SDK and Terraform. */
+export interface TableDefinition {
+  attributes: readonly { name: string; type: AttributeType }[];
+  key: readonly { name: string; type: KeyType }[];
+  globalIndexes: readonly {
+    name: string;
+    key: readonly { name: string; type: KeyType }[];
+    projection: 'ALL' | 'KEYS_ONLY';
+  }[];
+  ttlAttribute: string;
+}
+
+/**
+ * assets: one item per asset, keyed by its id.
+ * - get by id: GetItem on `id`.
+ * - list by owner, newest first: Query `byOwner` on `ownerId`, sort key `createdKey`
+ *   (`<createdAt ISO>#<id>`, unique and time-ordered), ScanIndexForward=false.
+ *   Deleted assets drop `ownerId`, so the sparse index stops listing them.
+ * - abandoned uploads expire through TTL on `expiresAt` (epoch seconds).
+ */
+export const assetsTable: TableDefinition = {
+  attributes: [
+    { name: 'id', type: 'S' },
+    { name: 'ownerId', type: 'S' },
+    { name: 'createdKey', type: 'S' },
+  ],
+  key: [{ name: 'id', type: 'HASH' }],
+  globalIndexes: [
+    {
+      name: 'byOwner',
+      key: [
+        { name: 'ownerId', type: 'HASH' },
+        { name: 'createdKey', type: 'RANGE' },
+      ],
+      projection: 'ALL',
+    },
+  ],
+  ttlAttribute: 'expiresAt',
+};

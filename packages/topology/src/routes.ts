@@ -1,0 +1,47 @@
+/**
+ * The one route table: HAProxy locally and the ALB listener rules in infra are
+ * both generated from it. A listener is an entry point; an app serves one or
+ * more listeners, each on its own port.
+ */
+export type Listener = 'public' | 'internal' | 'lambda';
+export type AppName = 'upload-service' | 'data-api' | 'workflow-worker';
+
+export interface Route {
+  listener: Listener;
+  /** Requests whose path equals a prefix or starts with `prefix/` go to the app. */
+  pathPrefixes: readonly string[];
+  app: AppName;
+  /** Which of the app's ports serves this listener. */
+  port: 'public' | 'internal';
+  /** ALB rule priority; lower wins. Unique per listener. */
+  priority: number;
+}
+
+export const routes: readonly Route[] = [
+  { listener: 'public', pathPrefixes: ['/uploads'], app: 'upload-service', port: 'public', priority: 10 },
+  {
+    listener: 'public',
+    pathPrefixes: ['/assets', '/docs/assets'],
+    app: 'data-api',
+    port: 'public',
+    priority: 20,
+  },
+  { listener: 'internal', pathPrefixes: ['/internal'], app: 'data-api', port: 'internal', priority: 10 },
+  // Locally the Lambda Invoke API is served by the worker's server entry; in AWS it is Lambda itself.
+  {
+    listener: 'lambda',
+    pathPrefixes: ['/2015-03-31/functions'],
+    app: 'workflow-worker',
+    port: 'public',
+    priority: 10,
+  },
+];
+
+/** Every app answers these on every port; load balancers health-check them. */
+export const health = { live: '/healthz', ready: '/readyz' } as const;
+
+export const apps: readonly AppName[] = ['upload-service', 'data-api', 'workflow-worker'];
+
+/** Does `path` fall under `prefix` as the route table means it (segment boundary, not substring)? */
+export const matchesPrefix = (path: string, prefix: string) =>
+  path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
