@@ -9,7 +9,15 @@ export const name = () => Type.String({ minLength: 1 });
 export const common = {
   AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
   LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
     { default: 'info' },
   ),
   HOST: Type.String({ default: '0.0.0.0' }),

@@ -1,4 +1,5 @@
 export { dataApiEnv } from './apps/data-api.ts';
+export { localStackEnv } from './apps/local-cloud.ts';
 export { uploadServiceEnv } from './apps/upload-service.ts';
 export { workflowWorkerEnv } from './apps/workflow-worker.ts';
 export { ConfigError } from './errors.ts';

@@ -1,0 +1,6 @@
+import { loadEnv, workflowWorkerEnv } from '@stateless/config';
+import { runServers } from '@stateless/http-service';
+import { buildApp } from './app.ts';
+
+const config = loadEnv(workflowWorkerEnv);
+await runServers([{ app: await buildApp(config), port: config.PORT }], config.HOST);

@@ -1,0 +1,17 @@
+import type { App } from 'cdktf';
+import type { Environment } from './environments.ts';
+import { PlatformStack } from './platform-stack.ts';
+import { ServiceStack } from './service-stack.ts';
+import { WorkflowStack } from './workflow-stack.ts';
+
+/**
+ * The four stacks of one environment. References flow platform → workflow →
+ * upload-service and platform → data-api; each app stack deploys on its own.
+ */
+export function buildApp(app: App, environment: Environment) {
+  const platform = new PlatformStack(app, environment);
+  const workflow = new WorkflowStack(app, environment, platform);
+  const uploadService = new ServiceStack(app, 'upload-service', environment, { platform, workflow });
+  const dataApi = new ServiceStack(app, 'data-api', environment, { platform, workflow });
+  return { platform, workflow, uploadService, dataApi };
+}

@@ -1,0 +1,129 @@
+import { fileURLToPath } from 'node:url';
+import type { AppName } from '@stateless/topology';
+
+/** Where `terraform` keeps state for a stage. Cross-stack references read the producer's state from here. */
+export type StateBackend =
+  | { kind: 'local' }
+  /** S3 state with S3-native locking (Terraform >= 1.10); create the bucket once, by hand. */
+  | { kind: 's3'; bucket: string; region: string };
+
+export interface LambdaSettings {
+  /** The deployment package, built elsewhere (relative to infra/ or absolute). Synth never reads it; plan hashes it. */
+  zipPath: string;
+  handler: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  architecture: 'x86_64' | 'arm64';
+}
+
+/**
+ * Everything that differs between environments. Stacks take one of these and
+ * nothing else; dev and prod run the same code.
+ */
+export interface Environment {
+  /** Feeds `resourceNames(stage)`: the same names the local cloud uses. */
+  stage: string;
+  region: string;
+  network: {
+    cidr: string;
+    /** One public and one private subnet per zone; ALBs need at least two zones. */
+    availabilityZones: readonly string[];
+    /** Private subnets reach the internet (identity provider's JWKS) through NAT. */
+    natGateways: 'single' | 'per-zone';
+  };
+  /** With a certificate the public ALB serves HTTPS on 443 and redirects 80; without, plain HTTP on 80. */
+  publicCertificateArn?: string;
+  redis: { nodeType: string; engineVersion: string; cacheClusters: number };
+  bucket: { corsAllowedOrigins: readonly string[]; forceDestroy: boolean };
+  deletionProtection: boolean;
+  logRetentionDays: number;
+  lambdas: Record<AppName, LambdaSettings>;
+  /**
+   * Plain (non-secret) values of optional app variables, per app, e.g. the
+   * identity provider. Required variables come from stack outputs or secrets.
+   */
+  appSettings: Record<AppName, Readonly<Record<string, string>>>;
+  stateBackend: StateBackend;
+  tags: Readonly<Record<string, string>>;
+}
+
+/** The infra/ directory: relative paths in the config resolve against it. */
+export const infraDir = fileURLToPath(new URL('..', import.meta.url));
+
+const lambdas = (memory: Partial<Record<AppName, number>>): Record<AppName, LambdaSettings> => {
+  const settings = (app: AppName, timeoutSeconds: number): LambdaSettings => ({
+    zipPath: `../apps/${app}/dist/lambda.zip`,
+    handler: 'lambda.handler',
+    memoryMb: memory[app] ?? 512,
+    timeoutSeconds,
+    architecture: 'x86_64',
+  });
+  return {
+    'data-api': settings('data-api', 15),
+    'upload-service': settings('upload-service', 60),
+    'workflow-worker': settings('workflow-worker', 300),
+  };
+};
+
+export const environments = {
+  dev: {
+    stage: 'dev',
+    region: 'us-east-1',
+    network: { cidr: '10.20.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 'single' },
+    redis: { nodeType: 'cache.t4g.micro', engineVersion: '7.1', cacheClusters: 1 },
+    bucket: { corsAllowedOrigins: ['http://localhost:5173', 'https://dev.example.com'], forceDestroy: true },
+    deletionProtection: false,
+    logRetentionDays: 7,
+    lambdas: lambdas({ 'workflow-worker': 1024 }),
+    appSettings: {
+      'data-api': {
+        LOG_LEVEL: 'debug',
+        AUTH_JWKS_URL: 'https://auth.dev.example.com/.well-known/jwks.json',
+        AUTH_ISSUER: 'https://auth.dev.example.com/',
+      },
+      'upload-service': { LOG_LEVEL: 'debug' },
+      'workflow-worker': { LOG_LEVEL: 'debug' },
+    },
+    stateBackend: { kind: 'local' },
+    tags: { project: 'stateless-stack', stage: 'dev' },
+  },
+  prod: {
+    stage: 'prod',
+    region: 'us-east-1',
+    network: {
+      cidr: '10.30.0.0/16',
+      availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      natGateways: 'per-zone',
+    },
+    redis: { nodeType: 'cache.r7g.large', engineVersion: '7.1', cacheClusters: 2 },
+    bucket: { corsAllowedOrigins: ['https://app.example.com'], forceDestroy: false },
+    deletionProtection: true,
+    logRetentionDays: 90,
+    lambdas: lambdas({ 'data-api': 1024, 'workflow-worker': 2048 }),
+    appSettings: {
+      'data-api': {
+        AUTH_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
+        AUTH_ISSUER: 'https://auth.example.com/',
+      },
+      'upload-service': {},
+      'workflow-worker': {},
+    },
+    stateBackend: { kind: 's3', bucket: 'stateless-stack-terraform-state-prod', region: 'us-east-1' },
+    tags: { project: 'stateless-stack', stage: 'prod' },
+  },
+} as const satisfies Record<string, Environment>;
+
+export type EnvironmentName = keyof typeof environments;
+
+const isEnvironmentName = (name: string): name is EnvironmentName => Object.hasOwn(environments, name);
+
+/** The one place infra reads the process environment: `STAGE` selects the environment (default dev). */
+export function selectedEnvironment(env: Record<string, string | undefined> = process.env): Environment {
+  const name = env.STAGE?.trim() || 'dev';
+  if (!isEnvironmentName(name)) {
+    throw new Error(
+      `STAGE=${name} is not an environment; use one of: ${Object.keys(environments).join(', ')}`,
+    );
+  }
+  return environments[name];
+}

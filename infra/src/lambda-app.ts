@@ -1,0 +1,76 @@
+import { isAbsolute, resolve } from 'node:path';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { infraDir, type LambdaSettings } from './environments.ts';
+import { type Grant, lambdaRuntimePermissions, policyDocument, type ResourceRef } from './permissions.ts';
+
+export interface LambdaAppProps {
+  functionName: string;
+  settings: LambdaSettings;
+  environment: Record<string, string>;
+  /** The app's own permissions (from permissions.ts) and the ARNs its symbolic resources stand for. */
+  grants: readonly Grant[];
+  arns: Partial<Record<ResourceRef, string>>;
+  subnetIds: string[];
+  securityGroupId: string;
+  logRetentionDays: number;
+}
+
+/** A Node.js Lambda function in the VPC's private subnets, with its log group and least-privilege role. */
+export class LambdaApp extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: LambdaAppProps) {
+    super(scope, id);
+    const logGroup = new CloudwatchLogGroup(this, 'logs', {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.role = new IamRole(this, 'role', {
+      name: `${props.functionName}-lambda`,
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    });
+    const runtime = new IamRolePolicy(this, 'runtime-policy', {
+      name: 'lambda-runtime',
+      role: this.role.id,
+      policy: policyDocument(lambdaRuntimePermissions, {
+        logGroup: `${logGroup.arn}:*`,
+        anyNetworkInterface: '*',
+      }),
+    });
+    new IamRolePolicy(this, 'app-policy', {
+      name: 'app',
+      role: this.role.id,
+      policy: policyDocument(props.grants, props.arns),
+    });
+    const zip = isAbsolute(props.settings.zipPath)
+      ? props.settings.zipPath
+      : resolve(infraDir, props.settings.zipPath);
+    this.function = new LambdaFunction(this, 'function', {
+      functionName: props.functionName,
+      role: this.role.arn,
+      runtime: 'nodejs22.x',
+      architectures: [props.settings.architecture],
+      handler: props.settings.handler,
+      // Built elsewhere; hashed at plan time, so synthesis works without it.
+      filename: zip,
+      sourceCodeHash: Fn.filebase64sha256(zip),
+      memorySize: props.settings.memoryMb,
+      timeout: props.settings.timeoutSeconds,
+      environment: { variables: props.environment },
+      vpcConfig: { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId] },
+      loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+      dependsOn: [logGroup, runtime],
+    });
+  }
+}

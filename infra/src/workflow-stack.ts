@@ -1,0 +1,65 @@
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine/index.js';
+import { resourceNames } from '@stateless/topology';
+import { assetPipelineDefinition } from '@stateless/workflows';
+import type { Construct } from 'constructs';
+import { lambdaEnvironment } from './app-env.ts';
+import { EnvironmentStack } from './environment-stack.ts';
+import type { Environment } from './environments.ts';
+import { LambdaApp } from './lambda-app.ts';
+import { permissions, policyDocument } from './permissions.ts';
+import type { PlatformStack } from './platform-stack.ts';
+import { secretsOf } from './service-stack.ts';
+
+/** The asset pipeline (Step Functions) and the workflow-worker Lambda its tasks invoke. */
+export class WorkflowStack extends EnvironmentStack {
+  readonly worker: LambdaApp;
+  readonly stateMachine: SfnStateMachine;
+
+  constructor(scope: Construct, environment: Environment, platform: PlatformStack) {
+    super(scope, 'workflow', environment);
+    const names = resourceNames(environment.stage);
+    this.worker = new LambdaApp(this, 'worker', {
+      functionName: names.workerFunction,
+      settings: environment.lambdas['workflow-worker'],
+      environment: lambdaEnvironment('workflow-worker', {
+        outputs: platform.outputsByVariable,
+        settings: environment.appSettings['workflow-worker'],
+        secret: secretsOf(this, 'workflow-worker'),
+      }),
+      grants: permissions['workflow-worker'],
+      arns: platform.arns,
+      subnetIds: platform.privateSubnets.map((s) => s.id),
+      securityGroupId: platform.appSecurityGroups['workflow-worker'].id,
+      logRetentionDays: environment.logRetentionDays,
+    });
+
+    const role = new IamRole(this, 'state-machine-role', {
+      name: `${names.assetPipeline}-states`,
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    });
+    const policy = new IamRolePolicy(this, 'state-machine-policy', {
+      name: 'asset-pipeline',
+      role: role.id,
+      policy: policyDocument(permissions['asset-pipeline'], { workerFunction: this.worker.function.arn }),
+    });
+    this.stateMachine = new SfnStateMachine(this, 'asset-pipeline', {
+      name: names.assetPipeline,
+      // Standard: execution names are unique per state machine, so a retried completion never starts a second run.
+      type: 'STANDARD',
+      roleArn: role.arn,
+      definition: JSON.stringify(assetPipelineDefinition(this.worker.function.arn)),
+      dependsOn: [policy],
+    });
+  }
+
+  get outputsByVariable(): Record<string, () => string> {
+    return { STATE_MACHINE_ARN: () => this.stateMachine.arn };
+  }
+}

@@ -1,0 +1,155 @@
+import { loadEnv, variablesOf } from '@stateless/config';
+import type { AppName } from '@stateless/topology';
+import { describe, expect, it } from 'vitest';
+import { envSchemas, isSecretVariable, runtimeProvidedVariables } from '../src/app-env.ts';
+import type { StackName } from '../src/environment-stack.ts';
+import { environments } from '../src/environments.ts';
+import { type Grant, lambdaRuntimePermissions, permissions, type ResourceRef } from '../src/permissions.ts';
+import { type Block, onlyResource, ref, resolveRefs, resources, stack, stackNames } from './synth.ts';
+
+const appStacks: Record<AppName, StackName> = {
+  'data-api': 'data-api',
+  'upload-service': 'upload-service',
+  'workflow-worker': 'workflow',
+};
+const appNames = Object.keys(appStacks) as AppName[];
+
+const lambdaOf = (app: AppName) => onlyResource(stack(appStacks[app]), 'aws_lambda_function');
+const environmentOf = (app: AppName) =>
+  ((lambdaOf(app)[1].environment as { variables: Record<string, string> }).variables ?? {}) as Record<
+    string,
+    string
+  >;
+
+interface Statement {
+  Sid: string;
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+}
+const statementsOf = (policy: Block, from: StackName) =>
+  JSON.parse(resolveRefs(String(policy.policy), from)).Statement as Statement[];
+
+/** The ARN each symbolic resource must resolve to, as a resolved reference. */
+function expectedArns(app: AppName): Record<ResourceRef, string> {
+  const platform = stack('platform');
+  const [tableId] = onlyResource(platform, 'aws_dynamodb_table');
+  const [bucketId] = onlyResource(platform, 'aws_s3_bucket');
+  const [machineId] = onlyResource(stack('workflow'), 'aws_sfn_state_machine');
+  const [workerId] = onlyResource(stack('workflow'), 'aws_lambda_function');
+  const [logsId] = onlyResource(stack(appStacks[app]), 'aws_cloudwatch_log_group');
+  const table = ref('platform', 'aws_dynamodb_table', tableId, 'arn');
+  const bucket = ref('platform', 'aws_s3_bucket', bucketId, 'arn');
+  return {
+    assetsTable: table,
+    assetsTableIndexes: `${table}/index/*`,
+    assetsBucket: bucket,
+    assetsBucketObjects: `${bucket}/*`,
+    assetPipeline: ref('workflow', 'aws_sfn_state_machine', machineId, 'arn'),
+    workerFunction: ref('workflow', 'aws_lambda_function', workerId, 'arn'),
+    logGroup: `${ref(appStacks[app], 'aws_cloudwatch_log_group', logsId, 'arn')}:*`,
+    anyNetworkInterface: '*',
+  };
+}
+
+const asStatements = (grants: readonly Grant[], arns: Record<ResourceRef, string>) =>
+  grants.map((grant) => ({
+    Sid: expect.any(String),
+    Effect: 'Allow',
+    Action: [...grant.actions],
+    Resource: grant.resources.map((r) => arns[r]),
+  }));
+
+describe.each(appNames)('%s Lambda', (app) => {
+  const stackName = appStacks[app];
+
+  it('gets every required variable of its env schema', () => {
+    const environment = environmentOf(app);
+    const required = variablesOf(envSchemas[app]).filter((v) => v.required);
+    expect(required.length).toBeGreaterThan(0);
+    for (const { name } of required) expect(environment, name).toHaveProperty(name);
+    for (const name of Object.keys(environment)) {
+      expect(variablesOf(envSchemas[app]).map((v) => v.name)).toContain(name);
+      expect(runtimeProvidedVariables.has(name)).toBe(false);
+    }
+  });
+
+  it('reads secrets from Secrets Manager, never from plain config', () => {
+    const environment = environmentOf(app);
+    const secretNames = Object.fromEntries(
+      resources(stack(stackName), 'aws_secretsmanager_secret').map(([id, s]) => [id, s.name]),
+    );
+    const current = stack(stackName).data?.aws_secretsmanager_secret_version ?? {};
+    for (const [name, value] of Object.entries(environment)) {
+      if (!isSecretVariable(name)) continue;
+      const id = /^\$\{data\.aws_secretsmanager_secret_version\.([^.]+)\.secret_string\}$/.exec(value)?.[1];
+      expect(id, `${name} = ${value}`).toBeDefined();
+      const secretId = /aws_secretsmanager_secret\.([^.]+)\.id/.exec(
+        String(current[id ?? '']?.secret_id),
+      )?.[1];
+      expect(secretNames[secretId ?? '']).toBe(`dev/${app}/${name}`);
+    }
+  });
+
+  it('satisfies its env schema once references are resolved', () => {
+    const placeholders = Object.fromEntries(
+      Object.entries(environmentOf(app)).map(([name, value]) => [
+        name,
+        value.replace(/\$\{[^}]+\}/g, 'x'.repeat(40)),
+      ]),
+    );
+    expect(() => loadEnv(envSchemas[app], placeholders)).not.toThrow();
+  });
+
+  it('has an IAM policy equal to its permission list', () => {
+    const roleId = /aws_iam_role\.([^.]+)\.arn/.exec(String(lambdaOf(app)[1].role))?.[1];
+    expect(roleId).toBeDefined();
+    const policies = Object.fromEntries(
+      resources(stack(stackName), 'aws_iam_role_policy')
+        .filter(([, p]) => String(p.role).includes(`aws_iam_role.${roleId}.`))
+        .map(([, p]) => [p.name, statementsOf(p, stackName)]),
+    );
+    const arns = expectedArns(app);
+    expect(Object.keys(policies).sort()).toEqual(['app', 'lambda-runtime']);
+    expect(policies.app).toEqual(asStatements(permissions[app], arns));
+    expect(policies['lambda-runtime']).toEqual(asStatements(lambdaRuntimePermissions, arns));
+    expect(resources(stack(stackName), 'aws_iam_role_policy_attachment')).toHaveLength(0);
+  });
+
+  it('runs nodejs22.x in the private subnets with its own security group', () => {
+    const [, fn] = lambdaOf(app);
+    expect(fn.runtime).toBe('nodejs22.x');
+    expect(fn.memory_size).toBe(environments.dev.lambdas[app].memoryMb);
+    const vpc = fn.vpc_config as { subnet_ids: string[]; security_group_ids: string[] };
+    for (const subnet of vpc.subnet_ids)
+      expect(resolveRefs(subnet, stackName)).toMatch(/platform:aws_subnet\.private-/);
+    expect(vpc.security_group_ids.map((g) => resolveRefs(g, stackName))).toEqual([
+      ref('platform', 'aws_security_group', `sg-app-${app}`, 'id'),
+    ]);
+  });
+});
+
+describe('IAM across all stacks', () => {
+  it('has no wildcard actions, and `*` resources only for Lambda network interfaces', () => {
+    const networkActions = new Set<string>(lambdaRuntimePermissions[1].actions);
+    let statements = 0;
+    for (const name of stackNames) {
+      for (const [, policy] of resources(stack(name), 'aws_iam_role_policy')) {
+        for (const statement of statementsOf(policy, name)) {
+          statements++;
+          for (const action of statement.Action) expect(action).not.toContain('*');
+          if (statement.Resource.includes('*')) {
+            expect(statement.Resource).toEqual(['*']);
+            for (const action of statement.Action) expect(networkActions.has(action), action).toBe(true);
+          }
+        }
+      }
+    }
+    expect(statements).toBeGreaterThan(0);
+  });
+
+  it('keeps data-api independent of the workflow stack', () => {
+    const remote = Object.keys(stack('data-api').data?.terraform_remote_state ?? {});
+    expect(remote).toEqual(['cross-stack-reference-input-platform']);
+  });
+});

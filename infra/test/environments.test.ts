@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { lambdaEnvironment } from '../src/app-env.ts';
+import { environments, selectedEnvironment } from '../src/environments.ts';
+
+const outputs = {
+  ASSETS_TABLE: () => 'table',
+  ASSETS_BUCKET: () => 'bucket',
+  REDIS_URL: () => 'rediss://cache:6379',
+};
+
+describe('environment selection', () => {
+  it('defaults to dev and selects by STAGE', () => {
+    expect(selectedEnvironment({})).toBe(environments.dev);
+    expect(selectedEnvironment({ STAGE: 'prod' })).toBe(environments.prod);
+  });
+
+  it('rejects an unknown stage, listing the known ones', () => {
+    expect(() => selectedEnvironment({ STAGE: 'qa' })).toThrow(/STAGE=qa .*dev, prod/);
+  });
+});
+
+describe('lambdaEnvironment', () => {
+  it('fails synthesis naming a required variable nobody provides', () => {
+    const { REDIS_URL: _, ...withoutRedis } = outputs;
+    expect(() =>
+      lambdaEnvironment('data-api', { outputs: withoutRedis, settings: {}, secret: (n) => `secret:${n}` }),
+    ).toThrow(/data-api requires REDIS_URL/);
+  });
+
+  it('refuses secrets, unknown variables and runtime-reserved ones in plain config', () => {
+    const secret = (n: string) => `secret:${n}`;
+    for (const name of ['CURSOR_SECRET', 'NOT_A_VARIABLE', 'AWS_REGION']) {
+      expect(() => lambdaEnvironment('data-api', { outputs, settings: { [name]: 'x' }, secret })).toThrow(
+        name,
+      );
+    }
+  });
+
+  it('creates secrets only for required secret variables', () => {
+    const asked: string[] = [];
+    const environment = lambdaEnvironment('data-api', {
+      outputs,
+      settings: {},
+      secret: (name) => {
+        asked.push(name);
+        return `secret:${name}`;
+      },
+    });
+    expect(asked).toEqual(['CURSOR_SECRET']);
+    expect(environment.CURSOR_SECRET).toBe('secret:CURSOR_SECRET');
+    expect(environment).not.toHaveProperty('AUTH_JWT_SECRET');
+  });
+});

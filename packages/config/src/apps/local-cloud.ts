@@ -1,0 +1,12 @@
+import Type from 'typebox';
+import { url } from '../fields.ts';
+
+/** The local stack's own settings (`pnpm dev`). */
+export const localStackEnv = Type.Object({
+  /** Use an existing Redis instead of starting redis-server. */
+  REDIS_URL: Type.Optional(url()),
+  STACK_INSTANCES: Type.Integer({ minimum: 1, maximum: 8, default: 2 }),
+  STACK_STAGE: Type.String({ pattern: '^[a-z][a-z0-9-]{0,19}$', default: 'dev' }),
+  /** Where stack.json, logs, secrets and the venv live; defaults to `<repo>/.local`. */
+  STACK_DIR: Type.Optional(Type.String({ minLength: 1 })),
+});

@@ -1,0 +1,120 @@
+import { createDynamoDbClient, createS3Client, createSfnClient } from '@stateless/aws';
+import { type ResourceNames, resourceNames } from '@stateless/topology';
+import { bootstrap } from './bootstrap.ts';
+import { startMoto } from './moto.ts';
+import { freePort } from './ports.ts';
+import { type RedisServer, startRedis } from './redis.ts';
+import { startStepFunctionsServer } from './stepfunctions/index.ts';
+
+export interface LocalCloudInfo {
+  region: string;
+  /** moto: S3, DynamoDB, ElastiCache. */
+  awsEndpoint: string;
+  stepFunctionsEndpoint: string;
+  /** Where the Step Functions server sends Lambda Invoke calls. */
+  lambdaEndpoint: string;
+  redisUrl: string;
+  stage: string;
+  names: ResourceNames;
+  stateMachineArn: string;
+  /** The environment that points an app or an SDK client at this cloud. */
+  env: Record<string, string>;
+}
+
+export interface LocalCloud {
+  info: LocalCloudInfo;
+  /** The private Redis, when this cloud started one (not when given `redisUrl`). */
+  redis?: RedisServer;
+  stop(): Promise<void>;
+}
+
+export interface LocalCloudOptions {
+  stage?: string;
+  region?: string;
+  logDir?: string;
+  /** Use an existing Redis instead of starting one. */
+  redisUrl?: string;
+  lambdaEndpoint?: string;
+  /** Scales Step Functions retry and wait intervals (tests use a small number). */
+  retryIntervalScale?: number;
+}
+
+/** Credentials the stand-ins accept; nothing here can reach real AWS. */
+const localCredentials = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+
+/** Starts moto, Redis and the Step Functions server, then creates the stage's resources. */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const region = options.region ?? 'us-east-1';
+  const stage = options.stage ?? 'local';
+  const names = resourceNames(stage);
+  const lambdaEndpoint = options.lambdaEndpoint ?? `http://127.0.0.1:${await freePort()}`;
+  const started: { stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    await Promise.allSettled(started.map((s) => s.stop()));
+  };
+  try {
+    const [moto, redis, stepFunctions] = await Promise.all([
+      startMoto({ logDir: options.logDir }).then((m) => {
+        started.push(m.process);
+        return m;
+      }),
+      options.redisUrl
+        ? undefined
+        : startRedis({ logDir: options.logDir }).then((r) => {
+            started.push(r);
+            return r;
+          }),
+      startStepFunctionsServer({
+        port: 0,
+        lambdaEndpoint,
+        region,
+        ...(options.retryIntervalScale !== undefined
+          ? { retryIntervalScale: options.retryIntervalScale }
+          : {}),
+      }).then((s) => {
+        started.push(s);
+        return s;
+      }),
+    ]);
+    const redisUrl = options.redisUrl ?? (redis as RedisServer).url;
+    const clientEnv = {
+      ...localCredentials,
+      AWS_REGION: region,
+      AWS_ENDPOINT_URL: moto.url,
+      AWS_ENDPOINT_URL_SFN: stepFunctions.url,
+      AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const clientConfig = {
+      region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
+    const dynamodb = createDynamoDbClient({ region }, { ...clientConfig, endpoint: moto.url });
+    const s3 = createS3Client({ region, forcePathStyle: true }, { ...clientConfig, endpoint: moto.url });
+    const sfn = createSfnClient({ region }, { ...clientConfig, endpoint: stepFunctions.url });
+    const { stateMachineArn } = await bootstrap({ dynamodb, s3, sfn }, names, region);
+    for (const client of [dynamodb, s3, sfn]) client.destroy();
+    const info: LocalCloudInfo = {
+      region,
+      awsEndpoint: moto.url,
+      stepFunctionsEndpoint: stepFunctions.url,
+      lambdaEndpoint,
+      redisUrl,
+      stage,
+      names,
+      stateMachineArn,
+      env: {
+        ...clientEnv,
+        S3_FORCE_PATH_STYLE: 'true',
+        REDIS_URL: redisUrl,
+        ASSETS_TABLE: names.assetsTable,
+        ASSETS_BUCKET: names.assetsBucket,
+        STATE_MACHINE_ARN: stateMachineArn,
+      },
+    };
+    return { info, ...(redis ? { redis } : {}), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppName, health, type Listener, routes } from '@stateless/topology';
+import { freePort } from './ports.ts';
+import { startProcess, tcpOpen, waitUntilReady } from './processes.ts';
+import { ensureSystemTool } from './tools.ts';
+
+/** Instance base URLs (`http://127.0.0.1:PORT`) per app and per app port. */
+export type Backends = Partial<Record<AppName, { public?: string[]; internal?: string[] }>>;
+
+const notFound = JSON.stringify({ error: { code: 'NotFound', message: 'No route for this path' } });
+
+/**
+ * HAProxy's config, generated from the same route table as the ALB rules.
+ * Health checks take a dead instance out within about a second; `redispatch`
+ * and `retry-on` resend a request that failed to connect or got no answer to
+ * another instance, so killing one costs the client nothing. Retrying a
+ * request is safe because every write in this system is conditional or idempotent.
+ */
+export function haproxyConfig(frontends: Partial<Record<Listener, number>>, backends: Backends): string {
+  const lines = [
+    'global',
+    '  maxconn 4096',
+    'defaults',
+    '  mode http',
+    '  option httplog',
+    '  timeout connect 1s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    '  timeout http-request 10s',
+    '  option redispatch 1',
+    '  retries 3',
+    '  retry-on all-retryable-errors',
+    '  option http-buffer-request',
+    '  default-server inter 500ms fall 2 rise 1',
+  ];
+  const backendNames = new Set<string>();
+  for (const [listener, port] of Object.entries(frontends)) {
+    lines.push(`frontend ${listener}`, `  bind 127.0.0.1:${port}`);
+    const ordered = routes.filter((r) => r.listener === listener).sort((a, b) => a.priority - b.priority);
+    for (const route of ordered) {
+      const servers = backends[route.app]?.[route.port];
+      if (!servers?.length) continue;
+      const backend = `${route.app}_${route.port}`;
+      backendNames.add(backend);
+      const acl = `${backend}_paths`;
+      for (const prefix of route.pathPrefixes) {
+        lines.push(`  acl ${acl} path ${prefix}`, `  acl ${acl} path_beg ${prefix}/`);
+      }
+      lines.push(`  use_backend ${backend} if ${acl}`);
+    }
+    lines.push('  default_backend not_found');
+  }
+  lines.push(
+    'backend not_found',
+    `  http-request return status 404 content-type application/json string '${notFound}'`,
+  );
+  for (const backend of backendNames) {
+    const [app, port] = backend.split('_') as [AppName, 'public' | 'internal'];
+    lines.push(`backend ${backend}`, '  balance roundrobin', `  option httpchk GET ${health.live}`);
+    backends[app]?.[port]?.forEach((url, i) => {
+      lines.push(`  server ${app}-${i} ${new URL(url).host} check`);
+    });
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface LoadBalancer {
+  urls: Partial<Record<Listener, string>>;
+  stop(): Promise<void>;
+}
+
+export async function startHaproxy(options: {
+  listeners: Listener[];
+  backends: Backends;
+  ports?: Partial<Record<Listener, number>>;
+  configDir?: string;
+  logDir?: string;
+}): Promise<LoadBalancer> {
+  const haproxy = ensureSystemTool('haproxy', 'haproxy');
+  const frontends: Partial<Record<Listener, number>> = {};
+  for (const listener of options.listeners)
+    frontends[listener] = options.ports?.[listener] ?? (await freePort());
+  const dir = options.configDir ?? mkdtempSync(join(tmpdir(), 'haproxy-'));
+  mkdirSync(dir, { recursive: true });
+  const configFile = join(dir, 'haproxy.cfg');
+  writeFileSync(configFile, haproxyConfig(frontends, options.backends));
+  const process = startProcess({
+    name: 'haproxy',
+    command: haproxy,
+    args: ['-db', '-f', configFile],
+    logDir: options.logDir,
+  });
+  for (const port of Object.values(frontends)) await waitUntilReady(process, () => tcpOpen(port));
+  const urls = Object.fromEntries(
+    Object.entries(frontends).map(([l, port]) => [l, `http://127.0.0.1:${port}`]),
+  );
+  return { urls, stop: () => process.stop() };
+}

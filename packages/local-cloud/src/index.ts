@@ -1,0 +1,7 @@
+export { bootstrap, createTableInput, lambdaArn } from './bootstrap.ts';
+export { type LocalCloud, type LocalCloudInfo, type LocalCloudOptions, startLocalCloud } from './cloud.ts';
+export { LocalCloudError, MissingToolError, ProcessError } from './errors.ts';
+export { type Backends, haproxyConfig, type LoadBalancer, startHaproxy } from './haproxy.ts';
+export { startMoto } from './moto.ts';
+export { freePort } from './ports.ts';
+export { startRedis } from './redis.ts';

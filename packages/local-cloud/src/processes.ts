@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProcessError } from './errors.ts';
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  /** Ends the process (SIGTERM, then SIGKILL after `graceMs`); resolves when it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const running = new Set<ManagedProcess>();
+
+// If the parent dies abruptly, take every child with it: nothing is left running.
+process.once('exit', () => {
+  for (const p of running) p.child.kill('SIGKILL');
+});
+
+export interface StartOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Folder for `<name>.log`; without one, output is discarded unless the process fails to start. */
+  logDir?: string;
+}
+
+export function startProcess(options: StartOptions): ManagedProcess {
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    tail.push(chunk.toString());
+    if (tail.length > 50) tail.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  if (options.logDir) {
+    mkdirSync(options.logDir, { recursive: true });
+    const log = createWriteStream(join(options.logDir, `${options.name}.log`), { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', () => {}); // reported through `exited` and the readiness wait
+  const managed: ManagedProcess = {
+    name: options.name,
+    child,
+    async stop(graceMs = 5_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      running.delete(managed);
+    },
+  };
+  Object.defineProperty(managed, 'output', { get: () => tail.join('') });
+  running.add(managed);
+  exited.then(() => running.delete(managed));
+  return managed;
+}
+
+const outputOf = (p: ManagedProcess) => (p as unknown as { output: string }).output.slice(-2_000);
+
+/** Waits until `probe` succeeds, failing early if the process exits. */
+export async function waitUntilReady(p: ManagedProcess, probe: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) {
+      throw new ProcessError(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}):\n${outputOf(p)}`);
+    }
+    if (await probe().catch(() => false)) return;
+    await sleep(50);
+  }
+  await p.stop(500);
+  throw new ProcessError(`${p.name} was not ready after ${timeoutMs} ms:\n${outputOf(p)}`);
+}
+
+export const tcpOpen = (port: number, host = '127.0.0.1') =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+export const httpOk = async (url: string) => {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+  await res.body?.cancel();
+  return res.ok;
+};
+
+/** Stops every process this module started (used by the dev stack and test teardown). */
+export const stopAll = () => Promise.all([...running].map((p) => p.stop()));
+export const runningProcesses = () => [...running];

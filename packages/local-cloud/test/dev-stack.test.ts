@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { StackFile } from '../src/stack.ts';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('pnpm dev', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-'));
+  const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'up'], {
+    cwd: join(import.meta.dirname, '..'),
+    // As from a fresh shell: not the variables this test run set to reach its own local cloud.
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in inject('cloud').env))),
+      STACK_DIR: dir,
+      STACK_INSTANCES: '2',
+      STACK_STAGE: 'devtest',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  cli.stdout.on('data', (d) => (output += d));
+  cli.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+  const stackFile = join(dir, 'stack.json');
+  let stack: StackFile;
+
+  afterAll(async () => {
+    if (cli.exitCode === null) cli.kill('SIGKILL');
+    for (const pid of stack?.pids ?? []) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('comes up with every instance healthy behind the load balancer and writes stack.json', {
+    timeout: 120_000,
+  }, async () => {
+    stack = await until(
+      `stack.json (output so far:\n${output})`,
+      () => (existsSync(stackFile) ? (JSON.parse(readFileSync(stackFile, 'utf8')) as StackFile) : undefined),
+      90_000,
+    );
+    console.log(`pnpm dev: all healthy in ${stack.startedInMs} ms`);
+    for (const key of [
+      'lb',
+      'internal',
+      'aws',
+      'stepfunctions',
+      'lambda',
+      'redis',
+      'table',
+      'bucket',
+    ] as const) {
+      expect(stack[key], key).toBeTruthy();
+    }
+    expect(stack.stateMachineArn).toMatch(
+      /^arn:aws:states:us-east-1:\d{12}:stateMachine:devtest-asset-pipeline$/,
+    );
+    expect(stack.instances).toHaveLength(6);
+    for (const instance of stack.instances) {
+      for (const url of instance.urls) expect((await fetch(`${url}/healthz`)).status, url).toBe(200);
+    }
+    // Each listener reaches its app; unknown paths are the load balancer's JSON 404, not a 503.
+    const publicMiss = await fetch(`${stack.lb}/nope`);
+    expect(publicMiss.status).toBe(404);
+    const invoke = await fetch(`${stack.lambda}/2015-03-31/functions/worker/invocations`, {
+      method: 'POST',
+      body: JSON.stringify({ step: 'no-such-step' }),
+    });
+    expect(invoke.headers.get('x-amz-function-error')).toBe('Unhandled');
+  });
+
+  it('stops every process it started on SIGTERM', async () => {
+    const pids = stack.pids;
+    expect(pids.length).toBeGreaterThanOrEqual(10);
+    cli.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const leftover = await until(
+      'all processes to exit',
+      () => {
+        const living = pids.filter(alive);
+        return living.length === 0 ? living : undefined;
+      },
+      15_000,
+    );
+    expect(leftover).toEqual([]);
+  });
+});
