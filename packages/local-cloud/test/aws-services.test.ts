@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateReplicationGroupCommand } from '@aws-sdk/client-elasticache';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -13,7 +14,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createDocumentClient, createDynamoDbClient, createS3Client } from '@stateless/aws';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createElastiCacheClient,
+  createS3Client,
+  discoverRedisUrl,
+} from '@stateless/aws';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
 // Clients built exactly as the apps build them: endpoints come only from AWS_ENDPOINT_URL*.
@@ -152,5 +159,25 @@ describe('DynamoDB on the local cloud', () => {
   it('has TTL enabled on the table, from the shared definition', async () => {
     const { TimeToLiveDescription } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName }));
     expect(TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+  });
+});
+
+describe('ElastiCache control plane on the local cloud', () => {
+  it('discovers a replication group primary endpoint as a Redis URL', async () => {
+    const elasticache = createElastiCacheClient({ region });
+    const ReplicationGroupId = `rg-${Date.now()}`;
+    await elasticache.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId,
+        ReplicationGroupDescription: 'cache',
+        Engine: 'redis',
+        CacheNodeType: 'cache.t4g.micro',
+        NumCacheClusters: 1,
+        TransitEncryptionEnabled: true,
+      }),
+    );
+    expect(await discoverRedisUrl(elasticache, ReplicationGroupId)).toMatch(/^rediss:\/\/[^:]+:6379$/);
+    await expect(discoverRedisUrl(elasticache, 'no-such-group')).rejects.toThrow();
+    elasticache.destroy();
   });
 });
