@@ -1,1 +1,2 @@
 export * from './asset-pipeline.ts';
+export { validateDefinition } from './validate.ts';

@@ -1,13 +1,16 @@
-import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { assetPipelineDefinition } from '../src/index.ts';
+import { assetPipelineDefinition, validateDefinition } from '../src/index.ts';
 
 const arn = 'arn:aws:lambda:us-east-1:000000000000:function:dev-workflow-worker';
 
 describe('asset pipeline definition', () => {
   it('is valid ASL', () => {
-    const { isValid, errorsText } = aslValidator(assetPipelineDefinition(arn));
-    expect(isValid, errorsText()).toBe(true);
+    expect(validateDefinition(assetPipelineDefinition(arn))).toEqual([]);
+  });
+
+  it('reports what is wrong with a broken definition', () => {
+    const broken = { StartAt: 'A', States: { A: { Type: 'Task', Resource: arn, Next: 'Nowhere' } } };
+    expect(validateDefinition(broken).join()).toMatch(/MISSING_TRANSITION_TARGET/);
   });
 
   it('sends every task to the worker function', () => {

@@ -1,4 +1,4 @@
-import validateAsl from 'asl-validator';
+import { validateDefinition } from '@stateless/workflows';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { invalidDefinition } from './errors.ts';
 
@@ -21,11 +21,8 @@ export function parseDefinition(source: string): StateMachineDefinition {
   if (!isJsonObject(parsed))
     throw invalidDefinition('SCHEMA_VALIDATION_FAILED: The definition must be an object');
 
-  // asl-validator writes default QueryLanguage fields into what it is given.
-  const { isValid, errors } = validateAsl(structuredClone(parsed));
-  if (!isValid) {
-    throw invalidDefinition(errors.map((error) => `${error['Error code']}: ${error.Message}`).join(', '));
-  }
+  const problems = validateDefinition(parsed);
+  if (problems.length > 0) throw invalidDefinition(problems.join(', '));
   // aws-local-stepfunctions passes JSONata states through without evaluating them; refusing
   // them here is better than running them wrongly.
   if (usesJsonata(parsed)) {
