@@ -2,7 +2,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { createS3Client, createSfnClient } from '@stateless/aws';
 import type { uploadServiceEnv } from '@stateless/config';
-import { errorsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
+import { conventionsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
 
@@ -17,7 +17,7 @@ export async function buildApp(config: UploadServiceConfig) {
     s3.destroy();
     sfn.destroy();
   });
-  await app.register(errorsPlugin);
+  await app.register(conventionsPlugin);
   await app.register(healthPlugin, {
     checks: [
       {

@@ -1,7 +1,7 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
 import type { workflowWorkerEnv } from '@stateless/config';
-import { errorsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
+import { conventionsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
 import { invokePlugin, type StepHandler } from './invoke.ts';
@@ -16,7 +16,7 @@ export async function buildApp(config: WorkflowWorkerConfig, steps: Record<strin
   const app = Fastify(serviceOptions({ logLevel: config.LOG_LEVEL, bodyLimit: 6 * 1024 * 1024 }));
   const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   app.addHook('onClose', async () => s3.destroy());
-  await app.register(errorsPlugin);
+  await app.register(conventionsPlugin);
   await app.register(healthPlugin, {
     checks: [
       {

@@ -21,7 +21,9 @@ export function loadEnv<S extends TObject>(schema: S, env: Env = process.env): S
       const missing = (error.params as { requiredProperties: string[] }).requiredProperties;
       return missing.map((variable) => ({ variable, message: 'is required but not set' }));
     }
-    const variable = error.instancePath.replace(/^\//, '').split('/')[0] || '(root)';
+    const variable = error.instancePath.replace(/^\//, '').split('/')[0];
+    // A rule across variables (e.g. "exactly one of A or B") has no single variable to name.
+    if (!variable) return [{ variable: '(combination)', message: error.message }];
     return [{ variable, message: `${error.message} (got ${JSON.stringify(known[variable])})` }];
   });
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, dataApiEnv, loadEnv, variablesOf } from '../src/index.ts';
 
-const valid = { ASSETS_TABLE: 't', ASSETS_BUCKET: 'b', REDIS_URL: 'redis://127.0.0.1:6379' };
+const secret = 'x'.repeat(32);
+const valid = {
+  ASSETS_TABLE: 't',
+  ASSETS_BUCKET: 'b',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  AUTH_JWT_SECRET: secret,
+  CURSOR_SECRET: secret,
+};
 
 describe('loadEnv', () => {
   it('converts and defaults values', () => {
@@ -21,7 +28,11 @@ describe('loadEnv', () => {
       }
     })() as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.problems.map((p) => p.variable).sort()).toEqual(['ASSETS_TABLE', 'REDIS_URL']);
+    expect(error.problems.map((p) => p.variable).sort()).toEqual([
+      'ASSETS_TABLE',
+      'CURSOR_SECRET',
+      'REDIS_URL',
+    ]);
     expect(error.message).toContain('ASSETS_TABLE: is required');
   });
 

@@ -1,1 +1,9 @@
+export * from './assets/index.ts';
 export { ErrorBody, PublicError, type PublicErrorOptions } from './errors.ts';
+export {
+  defaultServiceAudience,
+  defaultUserAudience,
+  type MintOptions,
+  mintServiceToken,
+  mintUserToken,
+} from './tokens.ts';

@@ -1,4 +1,6 @@
+export { conventionsPlugin } from './conventions-plugin.ts';
 export { errorsPlugin, toPublicError } from './errors-plugin.ts';
 export { healthPlugin, type ReadinessCheck } from './health-plugin.ts';
 export { requestIdOf, serviceOptions } from './options.ts';
 export { type Listening, runServers } from './run.ts';
+export { validatorCompiler } from './validation.ts';

@@ -13,7 +13,7 @@ export function requestIdOf(headers: Record<string, string | string[] | undefine
   return randomUUID();
 }
 
-/** Fastify options every service shares: JSON logs with request ids, strict validation. */
+/** Fastify options every service shares: JSON logs with request ids, bounded bodies, a drain on close. */
 export function serviceOptions(options: { logLevel: string; bodyLimit?: number }): FastifyServerOptions {
   return {
     logger: {
@@ -21,14 +21,9 @@ export function serviceOptions(options: { logLevel: string; bodyLimit?: number }
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     genReqId: (req) => requestIdOf(req.headers),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: {
-      // Unknown fields are an error (schemas say additionalProperties: false), not silently dropped.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
   };
 }

@@ -1,10 +1,11 @@
 import { PublicError } from '@stateless/contracts';
 import Fastify from 'fastify';
+import Type from 'typebox';
 import { afterAll, describe, expect, it } from 'vitest';
-import { errorsPlugin, healthPlugin, serviceOptions } from '../src/index.ts';
+import { conventionsPlugin, healthPlugin, serviceOptions } from '../src/index.ts';
 
 const app = Fastify(serviceOptions({ logLevel: 'silent', bodyLimit: 100 }));
-await app.register(errorsPlugin);
+await app.register(conventionsPlugin);
 await app.register(healthPlugin, {
   checks: [
     { name: 'db', critical: true, check: async () => 'ok' },
@@ -15,15 +16,11 @@ app.post(
   '/things',
   {
     schema: {
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name'],
-        properties: { name: { type: 'string' } },
-      },
+      body: Type.Object({ name: Type.String() }, { additionalProperties: false }),
+      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, default: 10 }) }),
     },
   },
-  async () => ({ ok: true }),
+  async (request) => ({ query: request.query }),
 );
 app.get('/boom', async () => {
   throw new Error('secret detail');
@@ -39,6 +36,27 @@ describe('errors', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('ValidationError');
     expect(res.json().error.details[0].message).toContain('extra');
+  });
+
+  it('checks bodies as sent but converts and defaults query strings', async () => {
+    const typed = await app.inject({ method: 'POST', url: '/things', payload: { name: 42 } });
+    expect(typed.statusCode).toBe(400);
+    const ok = await app.inject({ method: 'POST', url: '/things?limit=5', payload: { name: 'a' } });
+    expect(ok.json()).toEqual({ query: { limit: 5 } });
+    const defaulted = await app.inject({ method: 'POST', url: '/things', payload: { name: 'a' } });
+    expect(defaulted.json()).toEqual({ query: { limit: 10 } });
+    const bad = await app.inject({ method: 'POST', url: '/things?limit=zero', payload: { name: 'a' } });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('echoes the request id', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'x-request-id': 'r-9' },
+      payload: { name: 'a' },
+    });
+    expect(res.headers['x-request-id']).toBe('r-9');
   });
 
   it('maps malformed JSON, oversized and wrong content type to 4xx with the error shape', async () => {

@@ -7,10 +7,11 @@ const config = loadEnv(localStackEnv);
 const dir = config.STACK_DIR ?? localDir;
 const [command, ...args] = process.argv.slice(2);
 
+/** A bearer token the local stack's data API accepts, valid for 12 hours. */
 async function mintToken(userId: string) {
   const { AUTH_JWT_SECRET } = devSecrets(dir);
   const { mintUserToken } = await import('@stateless/contracts');
-  return mintUserToken(AUTH_JWT_SECRET, userId);
+  return mintUserToken(AUTH_JWT_SECRET, userId, { ttl: '12h' });
 }
 
 async function up() {

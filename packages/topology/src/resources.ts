@@ -37,12 +37,17 @@ export interface TableDefinition {
 }
 
 /**
- * assets: one item per asset, keyed by its id.
- * - get by id: GetItem on `id`.
+ * assets: one item per asset, keyed by its id (apps/data-api/README.md has the full design).
+ * - get by id: GetItem on `id` (strongly consistent on a cache miss).
  * - list by owner, newest first: Query `byOwner` on `ownerId`, sort key `createdKey`
- *   (`<createdAt ISO>#<id>`, unique and time-ordered), ScanIndexForward=false.
- *   Deleted assets drop `ownerId`, so the sparse index stops listing them.
- * - abandoned uploads expire through TTL on `expiresAt` (epoch seconds).
+ *   (`<createdAt ISO>#<id>`, unique and time-ordered), ScanIndexForward=false; the page
+ *   cursor is the last `createdKey` (HMAC-signed by the API, bound to the owner).
+ * - optimistic concurrency: `version` (+1 on every write); writes are conditional on it,
+ *   on `attribute_not_exists(id)` (create) or on the legal predecessor statuses.
+ * - deletes are tombstones: status DELETED, `ownerId`/`createdKey` removed (the sparse
+ *   index stops listing it), `formerOwnerId` kept; an id can never be created again.
+ * - abandoned uploads expire through TTL on `expiresAt` (epoch seconds), set while PENDING
+ *   and removed when the upload completes; reads treat a passed `expiresAt` as gone at once.
  */
 export const assetsTable: TableDefinition = {
   attributes: [

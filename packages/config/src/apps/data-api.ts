@@ -1,11 +1,42 @@
 import Type from 'typebox';
 import { common, name, port, url } from '../fields.ts';
 
-export const dataApiEnv = Type.Object({
+const seconds = (fallback: number, maximum: number) =>
+  Type.Integer({ minimum: 1, maximum, default: fallback });
+
+/** AUTH_JWT_SECRET and AUTH_JWKS_URL are alternatives: exactly one says how tokens are verified. */
+export const authKeyProblem =
+  'set exactly one of AUTH_JWT_SECRET (HS256 secret, at least 32 characters; local) or AUTH_JWKS_URL (AWS)';
+
+const variables = Type.Object({
   ...common,
   PORT: port(3000),
   INTERNAL_PORT: port(3001),
   ASSETS_TABLE: name(),
   ASSETS_BUCKET: name(),
   REDIS_URL: url(),
+  /** HS256 key for user and service tokens (local and tests). */
+  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** The identity provider's key set (AWS). */
+  AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://.+' })),
+  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'stateless-api' }),
+  SERVICE_AUDIENCE: Type.String({ minLength: 1, default: 'stateless-internal' }),
+  /** HMAC key of the list cursors. */
+  CURSOR_SECRET: Type.String({ minLength: 32 }),
+  CACHE_TTL_SECONDS: seconds(60, 86_400),
+  NOT_FOUND_TTL_SECONDS: seconds(5, 600),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
+  REDIS_KEY_PREFIX: Type.String({ pattern: '^[A-Za-z0-9:_.-]{0,64}$', default: 'data-api:' }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 10_000, default: 250 }),
+  DOWNLOAD_URL_TTL_SECONDS: seconds(300, 3_600),
+  /** A PENDING record never uploaded expires (DynamoDB TTL) after this long. */
+  PENDING_TTL_SECONDS: seconds(86_400, 30 * 86_400),
 });
+
+/** Typed as the plain object (what loadEnv and variablesOf take); the refinement is checked at run time. */
+export const dataApiEnv: typeof variables = Type.Refine(
+  variables,
+  (env) => (env.AUTH_JWT_SECRET === undefined) !== (env.AUTH_JWKS_URL === undefined),
+  () => authKeyProblem,
+);

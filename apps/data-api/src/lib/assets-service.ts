@@ -1,0 +1,131 @@
+import type {
+  Asset,
+  AssetPage,
+  CreateAssetBody,
+  MoveStatusBody,
+  RecordResultsBody,
+  UpdateAssetBody,
+} from '@stateless/contracts';
+import { PublicError } from '@stateless/contracts';
+import type { Logger } from 'pino';
+import type { AssetsStore } from './assets-store.ts';
+import type { Cache, CacheSource } from './cache.ts';
+import { type CachedAsset, decodeCachedAsset, encodeCachedAsset } from './cached-asset.ts';
+import type { CursorCodec } from './cursor.ts';
+import type { Precondition } from './etag.ts';
+import type { ObjectStore } from './object-store.ts';
+import { type AssetRecord, isExpired, isLive, objectKeysOf, toPublic } from './record.ts';
+
+/** How many items of an owner's first page are cached; any `limit` up to it is served from the cache. */
+export const cachedFirstPage = 100;
+
+type ListEntry = [createdKey: string, expiresAt: number, asset: Asset];
+interface CachedList {
+  entries: ListEntry[];
+  more: boolean;
+}
+
+const notFound = () => new PublicError(404, 'NotFound', 'No such asset');
+
+/** The assets domain: the table behind the shared cache, invalidated on every write. */
+export class AssetsService {
+  constructor(
+    readonly store: AssetsStore,
+    private readonly cache: Cache,
+    private readonly cursors: CursorCodec,
+    private readonly objects: ObjectStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** An asset of `ownerId` (cache-aside). Another owner's, deleted or unknown: 404. */
+  async getOwned(id: string, ownerId: string): Promise<CachedAsset & { source: CacheSource }> {
+    const { value, source } = await this.cache.read(this.cache.assetKey(id), async () =>
+      encodeCachedAsset(await this.store.get(id, true)),
+    );
+    if (value === null) throw notFound();
+    const asset = decodeCachedAsset(value);
+    if (asset.ownerId !== ownerId || isExpired(asset)) throw notFound();
+    return { ...asset, source };
+  }
+
+  async list(ownerId: string, limit: number, cursor?: string): Promise<AssetPage> {
+    if (cursor !== undefined) {
+      const after = this.cursors.decode(ownerId, cursor);
+      const { examined, more } = await this.store.listByOwner(ownerId, limit, after);
+      return this.page(ownerId, examined.map(toEntry), more);
+    }
+    const { value } = await this.cache.read(
+      this.cache.listKey(ownerId),
+      async () => {
+        const { examined, more } = await this.store.listByOwner(ownerId, cachedFirstPage);
+        return JSON.stringify({ entries: examined.map(toEntry), more } satisfies CachedList);
+      },
+      this.cache.listDirtyKey(ownerId),
+    );
+    const cached = JSON.parse(value ?? '{"entries":[],"more":false}') as CachedList;
+    return this.page(ownerId, cached.entries.slice(0, limit), cached.entries.length > limit || cached.more);
+  }
+
+  private page(ownerId: string, entries: ListEntry[], more: boolean): AssetPage {
+    const now = Date.now();
+    const items = entries.filter(([, expiresAt]) => !isExpired({ expiresAt: expiresAt || undefined }, now));
+    const last = entries.at(-1);
+    return {
+      items: items.map(([, , asset]) => asset),
+      ...(more && last ? { nextCursor: this.cursors.encode(ownerId, last[0]) } : {}),
+    };
+  }
+
+  async update(id: string, ownerId: string, patch: UpdateAssetBody, expected: Precondition) {
+    const record = await this.store.updateMetadata(id, ownerId, patch, expected);
+    await this.cache.invalidate([this.cache.assetKey(id)], ownerId);
+    return record;
+  }
+
+  /**
+   * Tombstone first (the asset is gone from every read once the cache entries
+   * are dropped), then the S3 objects, best-effort. Idempotent for the owner.
+   */
+  async delete(id: string, ownerId: string) {
+    const { record, alreadyDeleted } = await this.store.softDelete(id, ownerId);
+    await this.cache.invalidate([this.cache.assetKey(id)], ownerId);
+    const removed = await this.objects.deleteAll(objectKeysOf(record), id);
+    this.log.info(
+      { event: 'asset.deleted', assetId: id, alreadyDeleted, objectsRemoved: removed },
+      'asset deleted',
+    );
+    return { alreadyDeleted };
+  }
+
+  async create(body: CreateAssetBody) {
+    const result = await this.store.create(body);
+    // A negative entry may exist for this id (someone asked before it existed).
+    if (result.created) await this.cache.invalidate([this.cache.assetKey(body.id)], body.ownerId);
+    return result;
+  }
+
+  /** The whole record for other services: a consistent read, past the cache. */
+  async getInternal(id: string): Promise<AssetRecord> {
+    const record = await this.store.get(id, true);
+    if (!record) throw notFound();
+    return record;
+  }
+
+  async recordResults(id: string, results: RecordResultsBody) {
+    const record = await this.store.recordResults(id, results);
+    await this.cache.invalidate([this.cache.assetKey(id)], record.ownerId);
+    return record;
+  }
+
+  async moveStatus(id: string, move: MoveStatusBody) {
+    const { record, changed } = await this.store.moveStatus(id, move);
+    if (changed) await this.cache.invalidate([this.cache.assetKey(id)], record.ownerId);
+    return record;
+  }
+}
+
+const toEntry = (record: AssetRecord): ListEntry => [
+  record.createdKey as string,
+  isLive(record) ? (record.expiresAt ?? 0) : 1,
+  toPublic(record),
+];

@@ -1,0 +1,324 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type AssetStatus,
+  type CreateAssetBody,
+  type MoveStatusBody,
+  PublicError,
+  predecessorsOf,
+  type RecordResultsBody,
+  type UpdateAssetBody,
+} from '@stateless/contracts';
+import type { Metrics } from './metrics.ts';
+import { type AssetRecord, createdKeyOf, isLive } from './record.ts';
+
+export const byOwnerIndex = 'byOwner';
+
+const isConditionFailure = (error: unknown) =>
+  (error as { name?: string }).name === 'ConditionalCheckFailedException';
+
+const notFound = () => new PublicError(404, 'NotFound', 'No such asset');
+const deleted = () => new PublicError(409, 'AssetDeleted', 'The asset has been deleted');
+
+/** A tiny builder for update expressions, so names and values never collide. */
+class Update {
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+
+  name(attribute: string) {
+    const placeholder = `#${attribute}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(key: string, value: unknown) {
+    const placeholder = `:${key}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  set(attribute: string, value: unknown) {
+    if (value === undefined) return this;
+    this.sets.push(`${this.name(attribute)} = ${this.value(attribute, value)}`);
+    return this;
+  }
+
+  remove(attribute: string) {
+    this.removes.push(this.name(attribute));
+    return this;
+  }
+
+  /** version + 1 and updatedAt: every write changes the ETag. */
+  bump(now: string) {
+    this.sets.push(`${this.name('version')} = ${this.name('version')} + ${this.value('one', 1)}`);
+    return this.set('updatedAt', now);
+  }
+
+  expression() {
+    return [
+      this.sets.length ? `SET ${this.sets.join(', ')}` : '',
+      this.removes.length ? `REMOVE ${this.removes.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+  }
+}
+
+/**
+ * The assets table. Every write is conditional: creates on
+ * attribute_not_exists(id), user edits on the owner and the expected version,
+ * status moves on the legal predecessors, so concurrent writers through any
+ * instance can neither lose an update nor resurrect a deleted asset.
+ */
+export class AssetsStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly metrics: Metrics,
+    private readonly pendingTtlSeconds: number,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async get(id: string, consistent = false): Promise<AssetRecord | undefined> {
+    this.metrics.inc('dbReads');
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: consistent }),
+    );
+    return Item as AssetRecord | undefined;
+  }
+
+  /** A cheap call that proves the table answers (readiness). */
+  async ping() {
+    await this.documents.send(new GetCommand({ TableName: this.table, Key: { id: '__readyz__' } }));
+  }
+
+  /**
+   * The owner's assets, newest first, strictly after `afterKey`. Reads one item
+   * more than asked to know whether a next page exists.
+   */
+  async listByOwner(ownerId: string, limit: number, afterKey?: string) {
+    this.metrics.inc('dbReads');
+    const { Items = [] } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: byOwnerIndex,
+        KeyConditionExpression: afterKey ? '#o = :o AND #k < :after' : '#o = :o',
+        ExpressionAttributeNames: { '#o': 'ownerId', ...(afterKey ? { '#k': 'createdKey' } : {}) },
+        ExpressionAttributeValues: { ':o': ownerId, ...(afterKey ? { ':after': afterKey } : {}) },
+        ScanIndexForward: false,
+        Limit: limit + 1,
+      }),
+    );
+    const examined = (Items as AssetRecord[]).slice(0, limit);
+    return { examined, more: Items.length > limit };
+  }
+
+  async create(input: CreateAssetBody): Promise<{ record: AssetRecord; created: boolean }> {
+    const now = this.clock();
+    const createdAt = now.toISOString();
+    const record: AssetRecord = {
+      id: input.id,
+      ownerId: input.ownerId,
+      createdKey: createdKeyOf(createdAt, input.id),
+      status: 'PENDING',
+      version: 1,
+      createdAt,
+      updatedAt: createdAt,
+      tags: input.tags ?? [],
+      thumbnails: [],
+      originalKey: input.originalKey,
+      expiresAt: Math.floor(now.getTime() / 1000) + this.pendingTtlSeconds,
+      ...(input.title !== undefined ? { title: input.title } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.filename !== undefined ? { filename: input.filename } : {}),
+      ...(input.contentType !== undefined ? { contentType: input.contentType } : {}),
+      ...(input.size !== undefined ? { size: input.size } : {}),
+    };
+    try {
+      this.metrics.inc('dbWrites');
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(#id)',
+          ExpressionAttributeNames: { '#id': 'id' },
+        }),
+      );
+      return { record, created: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      this.metrics.inc('dbConflicts');
+    }
+    // The id exists: a retry of the same create is a success, anything else a conflict.
+    const existing = await this.get(input.id, true);
+    if (!existing) throw new PublicError(409, 'Conflict', 'The asset changed concurrently; retry');
+    if (existing.status === 'DELETED') throw deleted();
+    if (existing.ownerId === input.ownerId && existing.originalKey === input.originalKey) {
+      return { record: existing, created: false };
+    }
+    throw new PublicError(409, 'Conflict', 'The asset id is already used by a different asset');
+  }
+
+  /** Owner edit, conditional on the owner and on one of the versions the client has seen. */
+  async updateMetadata(
+    id: string,
+    ownerId: string,
+    patch: UpdateAssetBody,
+    expected: { any: true } | { any: false; versions: number[] },
+  ): Promise<AssetRecord> {
+    const update = new Update().bump(this.clock().toISOString());
+    for (const field of ['title', 'description', 'tags'] as const) {
+      const value = patch[field];
+      if (value === null) update.remove(field);
+      else update.set(field, value);
+    }
+    let condition = `${update.name('ownerId')} = ${update.value('owner', ownerId)}`;
+    if (!expected.any) {
+      if (expected.versions.length === 0) return this.explainFailedEdit(id, ownerId);
+      const list = expected.versions.map((v, i) => update.value(`v${i}`, v)).join(', ');
+      condition += ` AND ${update.name('version')} IN (${list})`;
+    }
+    try {
+      this.metrics.inc('dbWrites');
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression: update.expression(),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as AssetRecord;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      this.metrics.inc('dbConflicts');
+      return this.explainFailedEdit(id, ownerId);
+    }
+  }
+
+  private async explainFailedEdit(id: string, ownerId: string): Promise<never> {
+    const current = await this.get(id, true);
+    if (!current || !isLive(current, this.clock().getTime()) || current.ownerId !== ownerId) throw notFound();
+    throw new PublicError(412, 'PreconditionFailed', 'The asset has changed since you read it', {
+      headers: { etag: `"v${current.version}"` },
+    });
+  }
+
+  /**
+   * Turns the asset into a tombstone. Returns the tombstone (with the object keys
+   * still on it) and whether it was already deleted by this owner (idempotent).
+   */
+  async softDelete(id: string, ownerId: string): Promise<{ record: AssetRecord; alreadyDeleted: boolean }> {
+    const now = this.clock().toISOString();
+    const update = new Update()
+      .bump(now)
+      .set('status', 'DELETED')
+      .set('deletedAt', now)
+      .set('formerOwnerId', ownerId)
+      .remove('ownerId')
+      .remove('createdKey')
+      .remove('title')
+      .remove('description')
+      .remove('tags')
+      .remove('expiresAt');
+    try {
+      this.metrics.inc('dbWrites');
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression: update.expression(),
+          ConditionExpression: `${update.name('ownerId')} = ${update.value('owner', ownerId)}`,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { record: Attributes as AssetRecord, alreadyDeleted: false };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const current = await this.get(id, true);
+    if (current?.status === 'DELETED' && current.formerOwnerId === ownerId) {
+      return { record: current, alreadyDeleted: true };
+    }
+    throw notFound();
+  }
+
+  /** Pipeline results, accepted while the asset is being processed. */
+  async recordResults(id: string, results: RecordResultsBody): Promise<AssetRecord> {
+    const update = new Update().bump(this.clock().toISOString());
+    for (const [field, value] of Object.entries(results)) update.set(field, value);
+    const accepting: AssetStatus[] = ['UPLOADED', 'PROCESSING'];
+    const condition = `${update.name('status')} IN (${accepting.map((s) => update.value(s, s)).join(', ')})`;
+    try {
+      this.metrics.inc('dbWrites');
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression: update.expression(),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as AssetRecord;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      this.metrics.inc('dbConflicts');
+    }
+    const current = await this.get(id, true);
+    if (!current) throw notFound();
+    if (current.status === 'DELETED') throw deleted();
+    throw new PublicError(409, 'InvalidState', `An asset in status ${current.status} takes no results`);
+  }
+
+  /** A legal status move, atomically (the condition lists the legal predecessors). */
+  async moveStatus(id: string, move: MoveStatusBody): Promise<{ record: AssetRecord; changed: boolean }> {
+    const update = new Update().bump(this.clock().toISOString()).set('status', move.status);
+    if (move.status === 'UPLOADED') update.remove('expiresAt');
+    if (move.status === 'FAILED') update.set('failureReason', move.reason ?? 'processing failed');
+    const from = predecessorsOf(move.status).filter((s) => s !== 'DELETED');
+    const condition = `${update.name('status')} IN (${from.map((s) => update.value(`from${s}`, s)).join(', ')})`;
+    try {
+      this.metrics.inc('dbWrites');
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression: update.expression(),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { record: Attributes as AssetRecord, changed: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      this.metrics.inc('dbConflicts');
+    }
+    const current = await this.get(id, true);
+    if (!current) throw notFound();
+    if (current.status === 'DELETED') throw deleted();
+    // A retried move that already happened is a success that changes nothing.
+    if (current.status === move.status) return { record: current, changed: false };
+    throw new PublicError(
+      409,
+      'IllegalTransition',
+      `Cannot move an asset from ${current.status} to ${move.status}`,
+    );
+  }
+}

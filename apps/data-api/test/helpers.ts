@@ -1,0 +1,96 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type CreateAssetBody, mintServiceToken, mintUserToken } from '@stateless/contracts';
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { buildApps, type DataApiConfig } from '../src/app.ts';
+
+export const secret = 'test-secret-that-is-at-least-32-characters-long';
+export const cursorSecret = 'cursor-secret-that-is-at-least-32-characters';
+
+/** A config for the local cloud of this test run; a unique key prefix keeps test files apart in Redis. */
+export function testConfig(overrides: Partial<DataApiConfig> = {}): DataApiConfig {
+  const cloud = inject('cloud');
+  return {
+    AWS_REGION: cloud.region,
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    S3_FORCE_PATH_STYLE: true,
+    PORT: 0,
+    INTERNAL_PORT: 0,
+    ASSETS_TABLE: cloud.names.assetsTable,
+    ASSETS_BUCKET: cloud.names.assetsBucket,
+    REDIS_URL: cloud.redisUrl,
+    AUTH_JWT_SECRET: secret,
+    AUTH_AUDIENCE: 'stateless-api',
+    SERVICE_AUDIENCE: 'stateless-internal',
+    CURSOR_SECRET: cursorSecret,
+    CACHE_TTL_SECONDS: 60,
+    NOT_FOUND_TTL_SECONDS: 5,
+    RATE_LIMIT_PER_MINUTE: 100_000,
+    REDIS_KEY_PREFIX: `t-${randomBytes(4).toString('hex')}:`,
+    REDIS_COMMAND_TIMEOUT_MS: 250,
+    DOWNLOAD_URL_TTL_SECONDS: 60,
+    PENDING_TTL_SECONDS: 3_600,
+    ...overrides,
+  };
+}
+
+export type Instance = Awaited<ReturnType<typeof startInstance>>;
+
+/** One data-api process: both listeners on free ports over one set of clients. */
+export async function startInstance(config: DataApiConfig, listen = true) {
+  const apps = await buildApps(config);
+  const urlOf = async (app: FastifyInstance) => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  };
+  const publicUrl = listen ? await urlOf(apps.publicApp) : '';
+  const internalUrl = listen ? await urlOf(apps.internalApp) : '';
+  return { ...apps, publicUrl, internalUrl };
+}
+
+export const uniqueOwner = (label = 'user') => `${label}-${randomUUID()}`;
+export const userToken = (userId: string, options = {}) => mintUserToken(secret, userId, options);
+export const serviceToken = (name = 'workflow-worker', options = {}) =>
+  mintServiceToken(secret, name, options);
+
+export const newAsset = (ownerId: string, overrides: Partial<CreateAssetBody> = {}): CreateAssetBody => {
+  const id = randomUUID();
+  return {
+    id,
+    ownerId,
+    originalKey: `originals/${id}`,
+    filename: 'photo.png',
+    contentType: 'image/png',
+    ...overrides,
+  };
+};
+
+/** fetch with a bearer token and JSON body. */
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined
+      ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
+      : {}),
+  });
+  const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies of many shapes
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}

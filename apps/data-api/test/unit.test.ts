@@ -1,0 +1,235 @@
+import { ConfigError } from '@stateless/config';
+import {
+  Asset,
+  canTransition,
+  mintServiceToken,
+  mintUserToken,
+  PublicError,
+  predecessorsOf,
+} from '@stateless/contracts';
+import Value from 'typebox/value';
+import { describe, expect, it } from 'vitest';
+import { bearerOf, createVerifier } from '../src/lib/auth.ts';
+import { decodeCachedAsset, encodeCachedAsset } from '../src/lib/cached-asset.ts';
+import { createCursorCodec } from '../src/lib/cursor.ts';
+import { etagOf, noneMatchHits, parseEntityTags } from '../src/lib/etag.ts';
+import { Metrics } from '../src/lib/metrics.ts';
+import { type AssetRecord, isLive, objectKeysOf, toInternal, toPublic } from '../src/lib/record.ts';
+
+const secret = 'unit-secret-that-is-at-least-32-characters';
+
+const record = (overrides: Partial<AssetRecord> = {}): AssetRecord => ({
+  id: 'a1',
+  ownerId: 'alice',
+  createdKey: '2026-01-01T00:00:00.000Z#a1',
+  status: 'READY',
+  version: 3,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-02T00:00:00.000Z',
+  title: 'Cat',
+  tags: ['pets'],
+  originalKey: 'originals/a1',
+  thumbnails: [
+    {
+      name: 'small',
+      key: 'thumbs/a1/small.webp',
+      width: 64,
+      height: 48,
+      contentType: 'image/webp',
+      size: 900,
+    },
+  ],
+  ...overrides,
+});
+
+const statusOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof PublicError ? `${error.status} ${error.code}` : String(error);
+  }
+  return 'no error';
+};
+
+describe('status transitions', () => {
+  it('allows exactly the documented moves', () => {
+    expect(canTransition('PENDING', 'UPLOADED')).toBe(true);
+    expect(canTransition('UPLOADED', 'PROCESSING')).toBe(true);
+    expect(canTransition('PROCESSING', 'READY')).toBe(true);
+    expect(canTransition('PROCESSING', 'FAILED')).toBe(true);
+    expect(canTransition('READY', 'DELETED')).toBe(true);
+    expect(canTransition('PENDING', 'READY')).toBe(false);
+    expect(canTransition('READY', 'PROCESSING')).toBe(false);
+    expect(canTransition('FAILED', 'READY')).toBe(false);
+    expect(canTransition('DELETED', 'PENDING')).toBe(false);
+    expect(canTransition('DELETED', 'READY')).toBe(false);
+  });
+
+  it('derives the predecessors used in conditional writes', () => {
+    expect(predecessorsOf('READY')).toEqual(['PROCESSING']);
+    expect(predecessorsOf('UPLOADED')).toEqual(['PENDING']);
+    expect(predecessorsOf('DELETED').sort()).toEqual([
+      'FAILED',
+      'PENDING',
+      'PROCESSING',
+      'READY',
+      'UPLOADED',
+    ]);
+    expect(predecessorsOf('PENDING')).toEqual([]);
+  });
+});
+
+describe('ETags', () => {
+  it('are strong, quoted and change with the version', () => {
+    expect(etagOf(1)).toBe('"v1"');
+    expect(etagOf(2)).not.toBe(etagOf(1));
+  });
+
+  it('parse If-Match lists, * and ignore weak or foreign tags', () => {
+    expect(parseEntityTags('"v3"', 'If-Match', false)).toEqual({ any: false, versions: [3] });
+    expect(parseEntityTags(' "v3" , "v4"', 'If-Match', false)).toEqual({ any: false, versions: [3, 4] });
+    expect(parseEntityTags('*', 'If-Match', false)).toEqual({ any: true });
+    expect(parseEntityTags('W/"v3"', 'If-Match', false)).toEqual({ any: false, versions: [] });
+    expect(parseEntityTags('"abc"', 'If-Match', false)).toEqual({ any: false, versions: [] });
+    expect(parseEntityTags('W/"v3"', 'If-None-Match', true)).toEqual({ any: false, versions: [3] });
+  });
+
+  it('reject malformed headers with a 400', () => {
+    for (const bad of ['v3', '"v3', '"v3",', '', 'W/v3', `"a"${',"b"'.repeat(30)}`]) {
+      expect(statusOf(() => parseEntityTags(bad, 'If-Match', false))).toBe('400 BadRequest');
+    }
+  });
+
+  it('match If-None-Match against the current version', () => {
+    expect(noneMatchHits({ any: false, versions: [2, 3] }, 3)).toBe(true);
+    expect(noneMatchHits({ any: false, versions: [2] }, 3)).toBe(false);
+    expect(noneMatchHits({ any: true }, 9)).toBe(true);
+  });
+});
+
+describe('cursors', () => {
+  const codec = createCursorCodec('cursor-secret-that-is-at-least-32-chars');
+  const key = '2026-01-01T00:00:00.000Z#a1';
+
+  it('round-trip for the owner they were made for', () => {
+    expect(codec.decode('alice', codec.encode('alice', key))).toBe(key);
+  });
+
+  it('refuse another owner, an altered payload, a forged signature and garbage', () => {
+    const cursor = codec.encode('alice', key);
+    expect(statusOf(() => codec.decode('bob', cursor))).toBe('400 InvalidCursor');
+    const [v, payload, sig] = cursor.split('.') as [string, string, string];
+    const altered = Buffer.from('2026-01-01T00:00:00.000Z#zz').toString('base64url');
+    expect(statusOf(() => codec.decode('alice', `${v}.${altered}.${sig}`))).toBe('400 InvalidCursor');
+    expect(statusOf(() => codec.decode('alice', `${v}.${payload}.${'A'.repeat(22)}`))).toBe(
+      '400 InvalidCursor',
+    );
+    const otherKey = createCursorCodec('another-secret-that-is-32-characters-long').encode('alice', key);
+    expect(statusOf(() => codec.decode('alice', otherKey))).toBe('400 InvalidCursor');
+    for (const junk of ['x', '...', 'c1..', 'c1.a.b.c', '%%%']) {
+      expect(statusOf(() => codec.decode('alice', junk))).toBe('400 InvalidCursor');
+    }
+  });
+});
+
+describe('records', () => {
+  it('show owners no internal fields and satisfy the public schema', () => {
+    const view = toPublic(record({ expiresAt: 99, formerOwnerId: 'x' }));
+    expect(Value.Check(Asset, view)).toBe(true);
+    expect(view).not.toHaveProperty('ownerId');
+    expect(view).not.toHaveProperty('originalKey');
+    expect(view).not.toHaveProperty('expiresAt');
+    expect(view.thumbnails[0]).not.toHaveProperty('key');
+  });
+
+  it('give other services the keys and the former owner of a tombstone', () => {
+    const tombstone = record({ status: 'DELETED', ownerId: undefined, formerOwnerId: 'alice' });
+    expect(toInternal(tombstone).ownerId).toBe('alice');
+    expect(objectKeysOf(tombstone)).toEqual(['originals/a1', 'thumbs/a1/small.webp']);
+  });
+
+  it('treat tombstones and expired abandoned uploads as gone', () => {
+    expect(isLive(record())).toBe(true);
+    expect(isLive(record({ status: 'DELETED', ownerId: undefined }))).toBe(false);
+    expect(isLive(record({ status: 'PENDING', expiresAt: Math.floor(Date.now() / 1000) - 1 }))).toBe(false);
+    expect(isLive(record({ status: 'PENDING', expiresAt: Math.floor(Date.now() / 1000) + 60 }))).toBe(true);
+  });
+
+  it('cache a live asset as header + ready-to-send body, and gone ones as not-found', () => {
+    const encoded = encodeCachedAsset(record()) as string;
+    const decoded = decodeCachedAsset(encoded);
+    expect(decoded).toMatchObject({
+      ownerId: 'alice',
+      version: 3,
+      status: 'READY',
+      originalKey: 'originals/a1',
+    });
+    expect(decoded.thumbnailKeys).toEqual({ small: 'thumbs/a1/small.webp' });
+    expect(JSON.parse(decoded.body)).toEqual(toPublic(record()));
+    expect(encodeCachedAsset(undefined)).toBeNull();
+    expect(encodeCachedAsset(record({ status: 'DELETED', ownerId: undefined }))).toBeNull();
+  });
+});
+
+describe('auth', () => {
+  const settings = {
+    AUTH_JWT_SECRET: secret,
+    AUTH_AUDIENCE: 'stateless-api',
+    SERVICE_AUDIENCE: 'stateless-internal',
+  };
+  const verifier = createVerifier(settings);
+  const rejected = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+      return 'accepted';
+    } catch (error) {
+      return error instanceof PublicError ? `${error.status} ${error.code}` : String(error);
+    }
+  };
+
+  it('takes the owner from a user token and the service from a service token', async () => {
+    expect(await verifier.user(await mintUserToken(secret, 'alice'))).toEqual({ sub: 'alice' });
+    expect(await verifier.service(await mintServiceToken(secret, 'worker'))).toEqual({ sub: 'worker' });
+  });
+
+  it('refuses a token for the other audience, a wrong key, an expired token and a bad issuer', async () => {
+    expect(await rejected(verifier.service(await mintUserToken(secret, 'alice')))).toBe('401 Unauthorized');
+    expect(await rejected(verifier.user(await mintServiceToken(secret, 'worker')))).toBe('401 Unauthorized');
+    expect(await rejected(verifier.user(await mintUserToken(`${secret}-other`, 'alice')))).toBe(
+      '401 Unauthorized',
+    );
+    expect(await rejected(verifier.user(await mintUserToken(secret, 'alice', { ttl: -60 })))).toBe(
+      '401 Unauthorized',
+    );
+    const strict = createVerifier({ ...settings, AUTH_ISSUER: 'https://idp' });
+    expect(await rejected(strict.user(await mintUserToken(secret, 'alice')))).toBe('401 Unauthorized');
+    expect(await strict.user(await mintUserToken(secret, 'alice', { issuer: 'https://idp' }))).toEqual({
+      sub: 'alice',
+    });
+    expect(await rejected(verifier.user('not.a.jwt'))).toBe('401 Unauthorized');
+  });
+
+  it('parses only well-formed bearer headers', () => {
+    expect(bearerOf('Bearer abc.def.ghi')).toBe('abc.def.ghi');
+    for (const bad of [undefined, '', 'Basic abc', 'Bearer', 'Bearer a b', `Bearer ${'a'.repeat(9000)}`]) {
+      expect(statusOf(() => bearerOf(bad))).toBe('401 Unauthorized');
+    }
+  });
+
+  it('needs exactly one key source', () => {
+    expect(() => createVerifier({ AUTH_AUDIENCE: 'a', SERVICE_AUDIENCE: 's' })).toThrow(ConfigError);
+    expect(() => createVerifier({ ...settings, AUTH_JWKS_URL: 'https://idp/jwks.json' })).toThrow(
+      /exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL/,
+    );
+  });
+});
+
+describe('metrics', () => {
+  it('count per name and snapshot all names', () => {
+    const metrics = new Metrics();
+    metrics.inc('cacheHits');
+    metrics.inc('cacheHits', 2);
+    expect(metrics.get('cacheHits')).toBe(3);
+    expect(metrics.snapshot()).toMatchObject({ cacheHits: 3, cacheMisses: 0 });
+  });
+});

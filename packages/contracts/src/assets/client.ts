@@ -1,0 +1,98 @@
+import type { ErrorBody } from '../errors.ts';
+import type {
+  CreateAssetBody,
+  InternalAsset,
+  Metrics,
+  MoveStatusBody,
+  RecordResultsBody,
+} from './schemas.ts';
+
+/** A non-2xx answer from the data API; `body` is the contracts error shape. */
+export class DataApiError extends Error {
+  readonly code: string;
+
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody,
+  ) {
+    super(`data-api answered ${status} ${body.error.code}: ${body.error.message}`);
+    this.name = 'DataApiError';
+    this.code = body.error.code;
+  }
+}
+
+type Lazy<T> = T | (() => T | Promise<T>);
+const resolve = async <T>(value: Lazy<T>): Promise<T> =>
+  typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
+
+export interface DataApiInternalClientOptions {
+  /** The internal entry, e.g. `http://internal-alb:80` (no trailing path). */
+  baseUrl: string;
+  /** A service token (audience SERVICE_AUDIENCE), or a function returning a fresh one. */
+  token: Lazy<string>;
+  fetch?: typeof fetch;
+  /** Sent as `x-request-id`, so one request can be followed across services. */
+  requestId?: Lazy<string | undefined>;
+  timeoutMs?: number;
+}
+
+export type DataApiInternalClient = ReturnType<typeof createDataApiInternalClient>;
+
+/** The typed client the other services use to reach the data API's internal routes. */
+export function createDataApiInternalClient(options: DataApiInternalClientOptions) {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const path = (id: string) => `/internal/assets/${encodeURIComponent(id)}`;
+
+  async function call<T>(method: string, url: string, body?: unknown): Promise<{ status: number; data: T }> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${await resolve(options.token)}`,
+      accept: 'application/json',
+    };
+    const requestId = options.requestId === undefined ? undefined : await resolve(options.requestId);
+    if (requestId) headers['x-request-id'] = requestId;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await doFetch(`${base}${url}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const errorBody =
+        parsed && typeof parsed === 'object' && 'error' in parsed
+          ? (parsed as ErrorBody)
+          : { error: { code: 'UnexpectedResponse', message: text.slice(0, 200) || response.statusText } };
+      throw new DataApiError(response.status, errorBody);
+    }
+    return { status: response.status, data: parsed as T };
+  }
+
+  return {
+    /** Idempotent on `id`: `created` is false when the same record already existed. */
+    async createAsset(body: CreateAssetBody): Promise<{ asset: InternalAsset; created: boolean }> {
+      const { status, data } = await call<InternalAsset>('POST', '/internal/assets', body);
+      return { asset: data, created: status === 201 };
+    },
+    async getAsset(id: string): Promise<InternalAsset> {
+      return (await call<InternalAsset>('GET', path(id))).data;
+    },
+    async recordResults(id: string, body: RecordResultsBody): Promise<InternalAsset> {
+      return (await call<InternalAsset>('PUT', `${path(id)}/results`, body)).data;
+    },
+    /** Illegal moves fail with a DataApiError of status 409; repeating the current status is a no-op. */
+    async moveStatus(id: string, body: MoveStatusBody): Promise<InternalAsset> {
+      return (await call<InternalAsset>('POST', `${path(id)}/status`, body)).data;
+    },
+    async metrics(): Promise<Metrics> {
+      return (await call<Metrics>('GET', '/internal/metrics')).data;
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * Asset schemas shared by the data API (validation, serialization, OpenAPI)
+ * and its clients. Every object schema rejects unknown fields.
+ */
+
+export const assetStatuses = ['PENDING', 'UPLOADED', 'PROCESSING', 'READY', 'FAILED', 'DELETED'] as const;
+export const AssetStatus = Type.Union(
+  [
+    Type.Literal('PENDING'),
+    Type.Literal('UPLOADED'),
+    Type.Literal('PROCESSING'),
+    Type.Literal('READY'),
+    Type.Literal('FAILED'),
+    Type.Literal('DELETED'),
+  ],
+  { description: 'PENDING → UPLOADED → PROCESSING → READY | FAILED; any → DELETED' },
+);
+export type AssetStatus = (typeof assetStatuses)[number];
+
+export const AssetId = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+  description: 'Letters, digits, "-" and "_", at most 64 characters (a UUID or ULID)',
+});
+export const AssetParams = Type.Object({ id: AssetId }, { additionalProperties: false });
+export type AssetParams = Static<typeof AssetParams>;
+
+export const ThumbnailName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' });
+export const ThumbnailParams = Type.Object(
+  { id: AssetId, name: ThumbnailName },
+  { additionalProperties: false },
+);
+export type ThumbnailParams = Static<typeof ThumbnailParams>;
+
+const Title = Type.String({ minLength: 1, maxLength: 200 });
+const Description = Type.String({ maxLength: 2000 });
+const Tag = Type.String({ minLength: 1, maxLength: 40, pattern: '^[^\\u0000-\\u001f]+$' });
+const Tags = Type.Array(Tag, { maxItems: 20, uniqueItems: true });
+const Timestamp = Type.String({ format: 'date-time' });
+const Sha256 = Type.String({ pattern: '^[a-f0-9]{64}$' });
+const ContentType = Type.String({ minLength: 3, maxLength: 200, pattern: '^[\\w.+-]+/[\\w.+-]+' });
+const ObjectKey = Type.String({ minLength: 1, maxLength: 1024 });
+const Dimension = Type.Integer({ minimum: 1, maximum: 1_000_000 });
+const Size = Type.Integer({ minimum: 0 });
+
+export const Thumbnail = Type.Object(
+  { name: ThumbnailName, width: Dimension, height: Dimension, contentType: ContentType, size: Size },
+  { additionalProperties: false },
+);
+export type Thumbnail = Static<typeof Thumbnail>;
+
+const assetProperties = {
+  id: AssetId,
+  status: AssetStatus,
+  version: Type.Integer({
+    minimum: 1,
+    description: 'Increases on every change; the ETag is derived from it',
+  }),
+  title: Type.Optional(Title),
+  description: Type.Optional(Description),
+  tags: Tags,
+  filename: Type.Optional(Type.String({ maxLength: 255 })),
+  contentType: Type.Optional(ContentType),
+  size: Type.Optional(Size),
+  sha256: Type.Optional(Sha256),
+  width: Type.Optional(Dimension),
+  height: Type.Optional(Dimension),
+  thumbnails: Type.Array(Thumbnail),
+  failureReason: Type.Optional(Type.String({ maxLength: 1000 })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+};
+
+/** An asset as its owner sees it. */
+export const Asset = Type.Object(assetProperties, { additionalProperties: false });
+export type Asset = Static<typeof Asset>;
+
+export const AssetPage = Type.Object(
+  {
+    items: Type.Array(Asset),
+    nextCursor: Type.Optional(
+      Type.String({ description: 'Pass as `cursor` for the next page; absent on the last' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AssetPage = Static<typeof AssetPage>;
+
+export const ListAssetsQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+export type ListAssetsQuery = Static<typeof ListAssetsQuery>;
+
+/** User metadata. `null` clears a field. Requires `If-Match`. */
+export const UpdateAssetBody = Type.Object(
+  {
+    title: Type.Optional(Type.Union([Title, Type.Null()])),
+    description: Type.Optional(Type.Union([Description, Type.Null()])),
+    tags: Type.Optional(Tags),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateAssetBody = Static<typeof UpdateAssetBody>;
+
+export const DownloadLink = Type.Object(
+  {
+    url: Type.String({ description: 'Presigned S3 GET URL' }),
+    expiresAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type DownloadLink = Static<typeof DownloadLink>;
+
+// ---------------------------------------------------------------------------
+// Internal (service-to-service)
+// ---------------------------------------------------------------------------
+
+export const InternalThumbnail = Type.Object(
+  { ...Thumbnail.properties, key: ObjectKey },
+  { additionalProperties: false },
+);
+export type InternalThumbnail = Static<typeof InternalThumbnail>;
+
+/** The whole record, as the other services see it (a deleted asset keeps its former owner). */
+export const InternalAsset = Type.Object(
+  {
+    ...assetProperties,
+    ownerId: Type.String(),
+    originalKey: ObjectKey,
+    thumbnails: Type.Array(InternalThumbnail),
+    expiresAt: Type.Optional(
+      Type.Integer({ description: 'Epoch seconds; abandoned PENDING records expire' }),
+    ),
+    deletedAt: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+export type InternalAsset = Static<typeof InternalAsset>;
+
+export const CreateAssetBody = Type.Object(
+  {
+    id: AssetId,
+    ownerId: Type.String({ minLength: 1, maxLength: 200 }),
+    originalKey: ObjectKey,
+    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    contentType: Type.Optional(ContentType),
+    size: Type.Optional(Size),
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
+    tags: Type.Optional(Tags),
+  },
+  { additionalProperties: false },
+);
+export type CreateAssetBody = Static<typeof CreateAssetBody>;
+
+/** What the pipeline learned; fields are merged into the record. */
+export const RecordResultsBody = Type.Object(
+  {
+    contentType: Type.Optional(ContentType),
+    size: Type.Optional(Size),
+    sha256: Type.Optional(Sha256),
+    width: Type.Optional(Dimension),
+    height: Type.Optional(Dimension),
+    thumbnails: Type.Optional(Type.Array(InternalThumbnail, { maxItems: 10 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type RecordResultsBody = Static<typeof RecordResultsBody>;
+
+export const movableStatuses = ['UPLOADED', 'PROCESSING', 'READY', 'FAILED'] as const;
+export const MoveStatusBody = Type.Object(
+  {
+    status: Type.Union([
+      Type.Literal('UPLOADED'),
+      Type.Literal('PROCESSING'),
+      Type.Literal('READY'),
+      Type.Literal('FAILED'),
+    ]),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type MoveStatusBody = Static<typeof MoveStatusBody>;
+
+export const Metrics = Type.Record(Type.String(), Type.Number());
+export type Metrics = Static<typeof Metrics>;

@@ -1,0 +1,31 @@
+import { SignJWT } from 'jose';
+
+/** Defaults shared with the data API's config (AUTH_AUDIENCE, SERVICE_AUDIENCE). */
+export const defaultUserAudience = 'stateless-api';
+export const defaultServiceAudience = 'stateless-internal';
+
+export interface MintOptions {
+  issuer?: string;
+  audience?: string;
+  /** Lifetime, in seconds or as jose's time span ('2h'). Default 1 hour. */
+  ttl?: number | string;
+}
+
+const sign = async (secret: string, subject: string, audience: string, options: MintOptions, claims = {}) => {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(subject)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime(typeof options.ttl === 'number' ? `${options.ttl}s` : (options.ttl ?? '1h'));
+  if (options.issuer) jwt.setIssuer(options.issuer);
+  return jwt.sign(new TextEncoder().encode(secret));
+};
+
+/** An HS256 user token (the owner is `sub`), for tests, `pnpm token` and the dev stack's devToken. */
+export const mintUserToken = (secret: string, userId: string, options: MintOptions = {}) =>
+  sign(secret, userId, options.audience ?? defaultUserAudience, options);
+
+/** An HS256 service token for internal routes (audience SERVICE_AUDIENCE). */
+export const mintServiceToken = (secret: string, service: string, options: MintOptions = {}) =>
+  sign(secret, service, options.audience ?? defaultServiceAudience, options, { kind: 'service' });
