@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+export TURBO_TELEMETRY_DISABLED=1
 exec pnpm test

@@ -54,13 +54,13 @@ switch (command) {
   case 'token': {
     const userId = args[0];
     if (!userId) {
-      console.error('usage: pnpm token <userId>');
+      console.error('usage: pnpm -s run token <userId>');
       process.exit(2);
     }
     console.log(await mintToken(userId));
     break;
   }
   default:
-    console.error('usage: local-cloud up | token <userId>');
+    console.error('usage: cli.ts up | token <userId>');
     process.exit(2);
 }

@@ -34,6 +34,8 @@ export function startProcess(options: StartOptions): ManagedProcess {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: Ctrl-C in a terminal reaches only us, and we stop children in order.
+    detached: true,
   });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
