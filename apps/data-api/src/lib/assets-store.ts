@@ -185,25 +185,9 @@ export class AssetsStore {
       const list = expected.versions.map((v, i) => update.value(`v${i}`, v)).join(', ');
       condition += ` AND ${update.name('version')} IN (${list})`;
     }
-    try {
-      this.metrics.inc('dbWrites');
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { id },
-          UpdateExpression: update.expression(),
-          ConditionExpression: condition,
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: update.values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes as AssetRecord;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      this.metrics.inc('dbConflicts');
-      return this.explainFailedEdit(id, ownerId);
-    }
+    const updated = await this.updateIf(id, update, condition);
+    if (!updated) return this.explainFailedEdit(id, ownerId);
+    return updated;
   }
 
   private async explainFailedEdit(id: string, ownerId: string): Promise<never> {
@@ -231,23 +215,12 @@ export class AssetsStore {
       .remove('description')
       .remove('tags')
       .remove('expiresAt');
-    try {
-      this.metrics.inc('dbWrites');
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { id },
-          UpdateExpression: update.expression(),
-          ConditionExpression: `${update.name('ownerId')} = ${update.value('owner', ownerId)}`,
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: update.values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { record: Attributes as AssetRecord, alreadyDeleted: false };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    const updated = await this.updateIf(
+      id,
+      update,
+      `${update.name('ownerId')} = ${update.value('owner', ownerId)}`,
+    );
+    if (updated) return { record: updated, alreadyDeleted: false };
     const current = await this.get(id, true);
     if (current?.status === 'DELETED' && current.formerOwnerId === ownerId) {
       return { record: current, alreadyDeleted: true };
@@ -261,6 +234,37 @@ export class AssetsStore {
     for (const [field, value] of Object.entries(results)) update.set(field, value);
     const accepting: AssetStatus[] = ['UPLOADED', 'PROCESSING'];
     const condition = `${update.name('status')} IN (${accepting.map((s) => update.value(s, s)).join(', ')})`;
+    const updated = await this.updateIf(id, update, condition);
+    if (updated) return updated;
+    const current = await this.get(id, true);
+    if (!current) throw notFound();
+    if (current.status === 'DELETED') throw deleted();
+    throw new PublicError(409, 'InvalidState', `An asset in status ${current.status} takes no results`);
+  }
+
+  /** A legal status move, atomically (the condition lists the legal predecessors). */
+  async moveStatus(id: string, move: MoveStatusBody): Promise<{ record: AssetRecord; changed: boolean }> {
+    const update = new Update().bump(this.clock().toISOString()).set('status', move.status);
+    if (move.status === 'UPLOADED') update.remove('expiresAt');
+    if (move.status === 'FAILED') update.set('failureReason', move.reason ?? 'processing failed');
+    const from = predecessorsOf(move.status).filter((s) => s !== 'DELETED');
+    const condition = `${update.name('status')} IN (${from.map((s) => update.value(`from${s}`, s)).join(', ')})`;
+    const updated = await this.updateIf(id, update, condition);
+    if (updated) return { record: updated, changed: true };
+    const current = await this.get(id, true);
+    if (!current) throw notFound();
+    if (current.status === 'DELETED') throw deleted();
+    // A retried move that already happened is a success that changes nothing.
+    if (current.status === move.status) return { record: current, changed: false };
+    throw new PublicError(
+      409,
+      'IllegalTransition',
+      `Cannot move an asset from ${current.status} to ${move.status}`,
+    );
+  }
+
+  /** Applies `update` where `condition` holds: the new record, or undefined when it did not hold. */
+  private async updateIf(id: string, update: Update, condition: string): Promise<AssetRecord | undefined> {
     try {
       this.metrics.inc('dbWrites');
       const { Attributes } = await this.documents.send(
@@ -278,47 +282,7 @@ export class AssetsStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       this.metrics.inc('dbConflicts');
+      return undefined;
     }
-    const current = await this.get(id, true);
-    if (!current) throw notFound();
-    if (current.status === 'DELETED') throw deleted();
-    throw new PublicError(409, 'InvalidState', `An asset in status ${current.status} takes no results`);
-  }
-
-  /** A legal status move, atomically (the condition lists the legal predecessors). */
-  async moveStatus(id: string, move: MoveStatusBody): Promise<{ record: AssetRecord; changed: boolean }> {
-    const update = new Update().bump(this.clock().toISOString()).set('status', move.status);
-    if (move.status === 'UPLOADED') update.remove('expiresAt');
-    if (move.status === 'FAILED') update.set('failureReason', move.reason ?? 'processing failed');
-    const from = predecessorsOf(move.status).filter((s) => s !== 'DELETED');
-    const condition = `${update.name('status')} IN (${from.map((s) => update.value(`from${s}`, s)).join(', ')})`;
-    try {
-      this.metrics.inc('dbWrites');
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { id },
-          UpdateExpression: update.expression(),
-          ConditionExpression: condition,
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: update.values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { record: Attributes as AssetRecord, changed: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      this.metrics.inc('dbConflicts');
-    }
-    const current = await this.get(id, true);
-    if (!current) throw notFound();
-    if (current.status === 'DELETED') throw deleted();
-    // A retried move that already happened is a success that changes nothing.
-    if (current.status === move.status) return { record: current, changed: false };
-    throw new PublicError(
-      409,
-      'IllegalTransition',
-      `Cannot move an asset from ${current.status} to ${move.status}`,
-    );
   }
 }
