@@ -31,6 +31,7 @@ export const permissions = {
         'dynamodb:DeleteItem',
         'dynamodb:Query',
       ],
+      // Indexes: byOwner (lists) and byCleanup (the deleted-assets sweep); `index/*`.
       resources: ['assetsTable', 'assetsTableIndexes'],
     },
     // GetObject also signs the presigned download links.

@@ -3,6 +3,7 @@ import { apps, assetsTable, resourceNames } from '@stateless/topology';
 import { describe, expect, it } from 'vitest';
 import { envSchemas } from '../src/app-env.ts';
 import { environments } from '../src/environments.ts';
+import { permissions } from '../src/permissions.ts';
 import { type Block, onlyResource, resources, stack } from './synth.ts';
 
 describe('assets table', () => {
@@ -22,6 +23,22 @@ describe('assets table', () => {
       })),
     );
     expect(table.ttl).toEqual({ attribute_name: assetsTable.ttlAttribute, enabled: true });
+  });
+
+  it('has the sparse cleanup index the deleted-assets sweep queries, and data-api may Query it', () => {
+    const [, table] = onlyResource(stack('platform'), 'aws_dynamodb_table');
+    expect(table.global_secondary_index).toContainEqual({
+      name: 'byCleanup',
+      hash_key: 'cleanupPending',
+      range_key: 'deletedAt',
+      projection_type: 'KEYS_ONLY',
+    });
+    // `assetsTableIndexes` is `<table arn>/index/*` (asserted per policy in apps.test.ts).
+    const grants: readonly { actions: readonly string[]; resources: readonly string[] }[] =
+      permissions['data-api'];
+    expect(
+      grants.some((g) => g.actions.includes('dynamodb:Query') && g.resources.includes('assetsTableIndexes')),
+    ).toBe(true);
   });
 
   it('is on-demand, encrypted and point-in-time recoverable', () => {

@@ -12,6 +12,7 @@ import redisPlugin from './plugins/external/redis.ts';
 import s3Plugin from './plugins/external/s3.ts';
 import swaggerPlugin from './plugins/external/swagger.ts';
 import internalAssetsRoutes from './routes/internal/assets/index.ts';
+import maintenanceRoutes from './routes/internal/maintenance.ts';
 import metricsRoutes from './routes/internal/metrics.ts';
 import publicAssetsRoutes from './routes/public/assets/index.ts';
 
@@ -69,6 +70,7 @@ export async function buildInternalApp(deps: Deps): Promise<FastifyInstance> {
     internal.addHook('onRequest', internal.authenticate('service'));
     await internal.register(internalAssetsRoutes);
     await internal.register(metricsRoutes);
+    await internal.register(maintenanceRoutes);
   });
   return app as unknown as FastifyInstance;
 }

@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError } from '@stateless/config';
 import {
   Asset,
@@ -9,6 +10,7 @@ import {
 } from '@stateless/contracts';
 import Value from 'typebox/value';
 import { describe, expect, it } from 'vitest';
+import { AssetsStore } from '../src/lib/assets-store.ts';
 import { bearerOf, createVerifier } from '../src/lib/auth.ts';
 import { decodeCachedAsset, encodeCachedAsset } from '../src/lib/cached-asset.ts';
 import { createCursorCodec } from '../src/lib/cursor.ts';
@@ -231,5 +233,68 @@ describe('metrics', () => {
     metrics.inc('cacheHits', 2);
     expect(metrics.get('cacheHits')).toBe(3);
     expect(metrics.snapshot()).toMatchObject({ cacheHits: 3, cacheMisses: 0 });
+  });
+});
+
+describe('deletion', () => {
+  /** A document client that records each command's input and answers like DynamoDB would. */
+  const recordingClient = (answer: (input: Record<string, unknown>) => unknown) => {
+    const sent: { name: string; input: Record<string, unknown> }[] = [];
+    const client = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        sent.push({ name: command.constructor.name, input: command.input });
+        return answer(command.input);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    return { client, sent };
+  };
+
+  it('writes the tombstone and the cleanup flag in one conditional update', async () => {
+    const { client, sent } = recordingClient(() => ({
+      Attributes: { ...record(), status: 'DELETED', cleanupPending: '1' },
+    }));
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    const store = new AssetsStore(client, 'assets', new Metrics(), 60, () => now);
+    const { record: tombstone, alreadyDeleted } = await store.softDelete('a1', 'alice');
+    expect(alreadyDeleted).toBe(false);
+    expect(tombstone).toMatchObject({ status: 'DELETED', cleanupPending: '1' });
+    expect(sent).toHaveLength(1);
+    const [update] = sent as [(typeof sent)[0]];
+    expect(update.name).toBe('UpdateCommand');
+    const { UpdateExpression, ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues } =
+      update.input as {
+        UpdateExpression: string;
+        ConditionExpression: string;
+        ExpressionAttributeNames: Record<string, string>;
+        ExpressionAttributeValues: Record<string, unknown>;
+      };
+    const setOf = (attribute: string) => {
+      const name = Object.entries(ExpressionAttributeNames).find(([, n]) => n === attribute)?.[0];
+      const match = UpdateExpression.match(new RegExp(`${name} = (:\\w+)`));
+      return match?.[1] === undefined ? undefined : ExpressionAttributeValues[match[1]];
+    };
+    expect(setOf('status')).toBe('DELETED');
+    expect(setOf('cleanupPending')).toBe('1');
+    expect(setOf('deletedAt')).toBe(now.toISOString());
+    expect(UpdateExpression).toMatch(/REMOVE .*#ownerId/);
+    expect(ConditionExpression).toBe('#ownerId = :owner');
+  });
+
+  it('clears the flag only on a tombstone, without a new version, and tolerates a lost race', async () => {
+    const conditionFailure = Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' });
+    let fail = false;
+    const { client, sent } = recordingClient(() => {
+      if (fail) throw conditionFailure;
+      return {};
+    });
+    const store = new AssetsStore(client, 'assets', new Metrics(), 60);
+    expect(await store.clearCleanup('a1')).toBe(true);
+    expect(sent[0]?.input).toMatchObject({
+      UpdateExpression: 'REMOVE #c',
+      ConditionExpression: '#s = :deleted',
+      ExpressionAttributeValues: { ':deleted': 'DELETED' },
+    });
+    fail = true;
+    expect(await store.clearCleanup('gone')).toBe(false);
   });
 });

@@ -48,12 +48,18 @@ export interface TableDefinition {
  *   index stops listing it), `formerOwnerId` kept; an id can never be created again.
  * - abandoned uploads expire through TTL on `expiresAt` (epoch seconds), set while PENDING
  *   and removed when the upload completes; reads treat a passed `expiresAt` as gone at once.
+ * - S3 cleanup of deleted assets: the tombstone write also sets `cleanupPending = "1"`
+ *   (with `deletedAt`), which puts it in the sparse `byCleanup` index; it is removed once the
+ *   asset's objects are gone. The sweep queries `byCleanup` oldest first (never a Scan) and
+ *   reads each tombstone (which keeps the object keys) by id, hence KEYS_ONLY.
  */
 export const assetsTable: TableDefinition = {
   attributes: [
     { name: 'id', type: 'S' },
     { name: 'ownerId', type: 'S' },
     { name: 'createdKey', type: 'S' },
+    { name: 'cleanupPending', type: 'S' },
+    { name: 'deletedAt', type: 'S' },
   ],
   key: [{ name: 'id', type: 'HASH' }],
   globalIndexes: [
@@ -64,6 +70,14 @@ export const assetsTable: TableDefinition = {
         { name: 'createdKey', type: 'RANGE' },
       ],
       projection: 'ALL',
+    },
+    {
+      name: 'byCleanup',
+      key: [
+        { name: 'cleanupPending', type: 'HASH' },
+        { name: 'deletedAt', type: 'RANGE' },
+      ],
+      projection: 'KEYS_ONLY',
     },
   ],
   ttlAttribute: 'expiresAt',

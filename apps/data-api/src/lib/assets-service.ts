@@ -25,6 +25,9 @@ interface CachedList {
   more: boolean;
 }
 
+/** How many tombstones a sweep cleans at once. */
+const sweepConcurrency = 10;
+
 const notFound = () => new PublicError(404, 'NotFound', 'No such asset');
 
 /** The assets domain: the table behind the shared cache, invalidated on every write. */
@@ -84,17 +87,75 @@ export class AssetsService {
 
   /**
    * Tombstone first (the asset is gone from every read once the cache entries
-   * are dropped), then the S3 objects, best-effort. Idempotent for the owner.
+   * are dropped), then the S3 objects. The tombstone write also flags the asset
+   * for cleanup (`cleanupPending`, one atomic update); the flag is dropped only
+   * after the objects are removed, so an S3 failure or a crash in between leaves
+   * it for `sweepDeleted`. Idempotent for the owner (a repeat retries the cleanup).
    */
   async delete(id: string, ownerId: string) {
     const { record, alreadyDeleted } = await this.store.softDelete(id, ownerId);
     await this.cache.invalidate([this.cache.assetKey(id)], ownerId);
-    const removed = await this.objects.deleteAll(objectKeysOf(record), id);
+    const removed = await this.cleanUp(record);
     this.log.info(
       { event: 'asset.deleted', assetId: id, alreadyDeleted, objectsRemoved: removed },
       'asset deleted',
     );
     return { alreadyDeleted };
+  }
+
+  /**
+   * Removes the S3 objects of flagged tombstones, oldest deletion first, and
+   * drops their flag. Idempotent and safe on several instances at once: each id
+   * is re-read consistently (the index lags), deleting gone keys succeeds, and
+   * clearing the flag is conditioned only on the item being a tombstone.
+   * `remaining`: flagged tombstones are left (beyond this batch, or failed in it).
+   */
+  async sweepDeleted({ limit }: { limit: number }) {
+    const { ids, more } = await this.store.listCleanupPending(limit);
+    let swept = 0;
+    let failed = 0;
+    for (let start = 0; start < ids.length; start += sweepConcurrency) {
+      await Promise.all(
+        ids.slice(start, start + sweepConcurrency).map(async (id) => {
+          try {
+            const record = await this.store.get(id, true);
+            // Already cleaned by another sweeper or the DELETE itself.
+            if (record?.status !== 'DELETED' || record.cleanupPending === undefined) return;
+            if (await this.cleanUp(record, true)) swept += 1;
+            else failed += 1;
+          } catch (error) {
+            failed += 1;
+            this.log.warn({ event: 'cleanup.sweep_failed', assetId: id, err: error }, 'sweep failed');
+          }
+        }),
+      );
+    }
+    if (ids.length > 0) {
+      this.log.info(
+        { event: 'assets.swept', examined: ids.length, swept, failed, more },
+        'deleted assets swept',
+      );
+    }
+    return { swept, failed, remaining: more || failed > 0 };
+  }
+
+  /**
+   * The objects, then the flag. True when the objects are gone. A failure to
+   * drop the flag is logged (the sweep redoes harmless work) unless `strict`.
+   */
+  private async cleanUp(record: AssetRecord, strict = false): Promise<boolean> {
+    const removed = await this.objects.deleteAll(objectKeysOf(record), record.id);
+    if (!removed || record.cleanupPending === undefined) return removed;
+    try {
+      await this.store.clearCleanup(record.id);
+    } catch (error) {
+      if (strict) throw error;
+      this.log.warn(
+        { event: 'cleanup.clear_failed', assetId: record.id, err: error },
+        'objects removed but the cleanup flag stayed; the sweep will clear it',
+      );
+    }
+    return true;
   }
 
   async create(body: CreateAssetBody) {

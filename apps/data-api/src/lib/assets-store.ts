@@ -18,6 +18,9 @@ import type { Metrics } from './metrics.ts';
 import { type AssetRecord, createdKeyOf, isLive } from './record.ts';
 
 export const byOwnerIndex = 'byOwner';
+/** Sparse: only tombstones whose S3 objects may still exist (`cleanupPending`, `deletedAt`). */
+export const byCleanupIndex = 'byCleanup';
+export const cleanupPendingValue = '1';
 
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string }).name === 'ConditionalCheckFailedException';
@@ -201,6 +204,8 @@ export class AssetsStore {
   /**
    * Turns the asset into a tombstone. Returns the tombstone (with the object keys
    * still on it) and whether it was already deleted by this owner (idempotent).
+   * The same conditional update sets `cleanupPending`, so a tombstone can never
+   * exist without being in the `byCleanup` index until its objects are removed.
    */
   async softDelete(id: string, ownerId: string): Promise<{ record: AssetRecord; alreadyDeleted: boolean }> {
     const now = this.clock().toISOString();
@@ -208,6 +213,7 @@ export class AssetsStore {
       .bump(now)
       .set('status', 'DELETED')
       .set('deletedAt', now)
+      .set('cleanupPending', cleanupPendingValue)
       .set('formerOwnerId', ownerId)
       .remove('ownerId')
       .remove('createdKey')
@@ -226,6 +232,55 @@ export class AssetsStore {
       return { record: current, alreadyDeleted: true };
     }
     throw notFound();
+  }
+
+  /**
+   * Tombstones whose objects may still be in S3, oldest deletion first (the
+   * sparse index, eventually consistent: callers re-read each id). Reads one
+   * more than asked to know whether more remain.
+   */
+  async listCleanupPending(limit: number): Promise<{ ids: string[]; more: boolean }> {
+    this.metrics.inc('dbReads');
+    const { Items = [] } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: byCleanupIndex,
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': 'cleanupPending' },
+        ExpressionAttributeValues: { ':c': cleanupPendingValue },
+        ScanIndexForward: true,
+        Limit: limit + 1,
+      }),
+    );
+    const ids = Items.slice(0, limit).map((item) => item.id as string);
+    return { ids, more: Items.length > limit };
+  }
+
+  /**
+   * Drops the cleanup flag once the objects are gone. Conditioned only on the
+   * item being a tombstone (whose object keys never change again), so
+   * concurrent sweepers both succeed; no version bump (nothing visible changes).
+   * Returns false when the item is not a tombstone (nothing written).
+   */
+  async clearCleanup(id: string): Promise<boolean> {
+    try {
+      this.metrics.inc('dbWrites');
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression: 'REMOVE #c',
+          ConditionExpression: '#s = :deleted',
+          ExpressionAttributeNames: { '#c': 'cleanupPending', '#s': 'status' },
+          ExpressionAttributeValues: { ':deleted': 'DELETED' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      this.metrics.inc('dbConflicts');
+      return false;
+    }
   }
 
   /** Pipeline results, accepted while the asset is being processed. */

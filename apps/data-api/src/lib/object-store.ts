@@ -30,9 +30,10 @@ export class ObjectStore {
   }
 
   /**
-   * Deletes the objects; never throws. A failure is logged and counted: the
-   * tombstone keeps the keys, a repeated DELETE retries, and the bucket's
-   * lifecycle rule / the workflow's cleanup covers what is left.
+   * Deletes the objects (keys already gone count as deleted); never throws. A
+   * failure is logged and counted and returns false: the tombstone keeps the
+   * keys and its `cleanupPending` flag, so a repeated DELETE or the sweep
+   * (`AssetsService.sweepDeleted`) retries.
    */
   async deleteAll(keys: string[], assetId: string): Promise<boolean> {
     if (keys.length === 0) return true;

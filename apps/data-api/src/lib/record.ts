@@ -30,6 +30,11 @@ export interface AssetRecord {
   /** Epoch seconds: DynamoDB TTL removes abandoned PENDING records (reads treat them as gone at once). */
   expiresAt?: number;
   deletedAt?: string;
+  /**
+   * `"1"` from the tombstone write until the asset's S3 objects are removed: puts the
+   * tombstone in the sparse `byCleanup` index (with `deletedAt`), which the sweep reads.
+   */
+  cleanupPending?: '1';
 }
 
 export const createdKeyOf = (createdAt: string, id: string) => `${createdAt}#${id}`;

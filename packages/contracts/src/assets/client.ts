@@ -5,6 +5,8 @@ import type {
   Metrics,
   MoveStatusBody,
   RecordResultsBody,
+  SweepDeletedBody,
+  SweepDeletedResult,
 } from './schemas.ts';
 
 /** A non-2xx answer from the data API; `body` is the contracts error shape. */
@@ -93,6 +95,13 @@ export function createDataApiInternalClient(options: DataApiInternalClientOption
     },
     async metrics(): Promise<Metrics> {
       return (await call<Metrics>('GET', '/internal/metrics')).data;
+    },
+    /**
+     * Removes the S3 objects of up to `limit` (default 25) deleted assets still flagged for
+     * cleanup, oldest first. Safe to call from several places at once.
+     */
+    async sweepDeleted(body: SweepDeletedBody = {}): Promise<SweepDeletedResult> {
+      return (await call<SweepDeletedResult>('POST', '/internal/maintenance/sweep-deleted', body)).data;
     },
   };
 }

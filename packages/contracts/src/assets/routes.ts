@@ -10,6 +10,8 @@ import {
   Metrics,
   MoveStatusBody,
   RecordResultsBody,
+  SweepDeletedBody,
+  SweepDeletedResult,
   ThumbnailParams,
   UpdateAssetBody,
 } from './schemas.ts';
@@ -78,5 +80,10 @@ export const internalAssetRoutes = {
     method: 'GET',
     url: '/internal/metrics',
     schema: { response: { 200: Metrics } },
+  },
+  sweepDeleted: {
+    method: 'POST',
+    url: '/internal/maintenance/sweep-deleted',
+    schema: { body: SweepDeletedBody, response: { 200: SweepDeletedResult } },
   },
 } as const;

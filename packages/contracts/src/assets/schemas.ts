@@ -189,3 +189,24 @@ export type MoveStatusBody = Static<typeof MoveStatusBody>;
 
 export const Metrics = Type.Record(Type.String(), Type.Number());
 export type Metrics = Static<typeof Metrics>;
+
+/** `POST /internal/maintenance/sweep-deleted`: how many flagged tombstones to clean in this call. */
+export const SweepDeletedBody = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
+  { additionalProperties: false },
+);
+export type SweepDeletedBody = Static<typeof SweepDeletedBody>;
+
+/**
+ * `swept`: tombstones whose objects this call removed; `failed`: whose cleanup failed (left
+ * flagged); `remaining`: flagged tombstones are left (more than `limit`, or `failed` > 0).
+ */
+export const SweepDeletedResult = Type.Object(
+  {
+    swept: Type.Integer({ minimum: 0 }),
+    failed: Type.Integer({ minimum: 0 }),
+    remaining: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type SweepDeletedResult = Static<typeof SweepDeletedResult>;
