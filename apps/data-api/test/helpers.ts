@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { type CreateAssetBody, mintServiceToken, mintUserToken } from '@stateless/contracts';
+import { freePort } from '@stateless/local-cloud';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
 import { buildApps, type DataApiConfig } from '../src/app.ts';
@@ -93,4 +96,50 @@ export async function call(
     json = undefined;
   }
   return { status: response.status, headers: response.headers, json, text };
+}
+
+export type ServerProcess = Awaited<ReturnType<typeof startServerProcess>>;
+
+/** src/server.ts as a process, started the way the dev stack starts it, with its environment only. */
+export async function startServerProcess(env: Record<string, string> = {}) {
+  const [port, internalPort] = [await freePort(), await freePort()];
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const internalUrl = `http://127.0.0.1:${internalPort}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/server.ts')], {
+    env: {
+      PATH: process.env.PATH,
+      ...inject('cloud').env,
+      PORT: String(port),
+      INTERNAL_PORT: String(internalPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      AUTH_JWT_SECRET: secret,
+      CURSOR_SECRET: cursorSecret,
+      REDIS_KEY_PREFIX: `server-test-${port}:`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await Promise.all(
+      [publicUrl, internalUrl].map((u) =>
+        fetch(`${u}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      ),
+    );
+    if (up.every(Boolean)) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not start:\n${output.join('')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { child, publicUrl, internalUrl, output, exited };
 }

@@ -1,56 +1,26 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createDataApiInternalClient } from '@stateless/contracts';
-import { freePort } from '@stateless/local-cloud';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call, cursorSecret, newAsset, secret, serviceToken, uniqueOwner, userToken } from './helpers.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  newAsset,
+  type ServerProcess,
+  serviceToken,
+  startServerProcess,
+  uniqueOwner,
+  userToken,
+} from './helpers.ts';
 
-/** src/server.ts as a process, started the way the dev stack starts it, with its environment only. */
-let child: ChildProcess;
+let server: ServerProcess;
 let publicUrl: string;
 let internalUrl: string;
-const output: string[] = [];
-let exited: Promise<number | null>;
+let output: string[];
 
 beforeAll(async () => {
-  const [port, internalPort] = [await freePort(), await freePort()];
-  publicUrl = `http://127.0.0.1:${port}`;
-  internalUrl = `http://127.0.0.1:${internalPort}`;
-  child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/server.ts')], {
-    env: {
-      PATH: process.env.PATH,
-      ...inject('cloud').env,
-      PORT: String(port),
-      INTERNAL_PORT: String(internalPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      AUTH_JWT_SECRET: secret,
-      CURSOR_SECRET: cursorSecret,
-      REDIS_KEY_PREFIX: `server-test-${port}:`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const up = await Promise.all(
-      [publicUrl, internalUrl].map((u) =>
-        fetch(`${u}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      ),
-    );
-    if (up.every(Boolean)) break;
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`server did not start:\n${output.join('')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  server = await startServerProcess();
+  ({ publicUrl, internalUrl, output } = server);
 });
 afterAll(() => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+  if (server.child.exitCode === null) server.child.kill('SIGKILL');
 });
 
 const logLines = () =>
@@ -97,10 +67,10 @@ describe('server.ts', () => {
     const received = () =>
       logLines().filter((l) => String(l.reqId).startsWith('drain-') && l.msg === 'incoming request');
     while (received().length < 20) await new Promise((resolve) => setTimeout(resolve, 2));
-    child.kill('SIGTERM');
+    server.child.kill('SIGTERM');
     const responses = await Promise.all(inFlight);
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
-    expect(await exited).toBe(0);
+    expect(await server.exited).toBe(0);
     expect(logLines().some((l) => l.msg === 'stopped')).toBe(true);
     await expect(fetch(`${publicUrl}/healthz`)).rejects.toThrow();
   });
