@@ -53,28 +53,25 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await Promise.allSettled(started.map((s) => s.stop()));
   };
   try {
+    // Each stand-in is stopped with the cloud, even if another one failed to start.
+    const track = async <T extends { stop(): Promise<void> }>(starting: Promise<T>) => {
+      const service = await starting;
+      started.push(service);
+      return service;
+    };
     const [moto, redis, stepFunctions] = await Promise.all([
-      startMoto({ logDir: options.logDir }).then((m) => {
-        started.push(m.process);
-        return m;
-      }),
-      options.redisUrl
-        ? undefined
-        : startRedis({ logDir: options.logDir }).then((r) => {
-            started.push(r);
-            return r;
-          }),
-      startStepFunctionsServer({
-        port: 0,
-        lambdaEndpoint,
-        region,
-        ...(options.retryIntervalScale !== undefined
-          ? { retryIntervalScale: options.retryIntervalScale }
-          : {}),
-      }).then((s) => {
-        started.push(s);
-        return s;
-      }),
+      track(startMoto({ logDir: options.logDir })),
+      options.redisUrl ? undefined : track(startRedis({ logDir: options.logDir })),
+      track(
+        startStepFunctionsServer({
+          port: 0,
+          lambdaEndpoint,
+          region,
+          ...(options.retryIntervalScale !== undefined
+            ? { retryIntervalScale: options.retryIntervalScale }
+            : {}),
+        }),
+      ),
     ]);
     const redisUrl = options.redisUrl ?? (redis as RedisServer).url;
     const clientEnv = {

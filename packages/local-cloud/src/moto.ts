@@ -14,5 +14,5 @@ export async function startMoto(options: { port?: number; logDir?: string } = {}
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(process, () => httpOk(`${url}/moto-api/`));
-  return { url, port, process };
+  return { url, port, process, stop: () => process.stop() };
 }

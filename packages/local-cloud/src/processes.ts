@@ -10,6 +10,8 @@ export interface ManagedProcess {
   child: ChildProcess;
   /** Ends the process (SIGTERM, then SIGKILL after `graceMs`); resolves when it has exited. */
   stop(graceMs?: number): Promise<void>;
+  /** The last lines it printed, for error messages. */
+  recentOutput(): string;
 }
 
 const running = new Set<ManagedProcess>();
@@ -64,27 +66,27 @@ export function startProcess(options: StartOptions): ManagedProcess {
       }
       running.delete(managed);
     },
+    recentOutput: () => tail.join('').slice(-2_000),
   };
-  Object.defineProperty(managed, 'output', { get: () => tail.join('') });
   running.add(managed);
   exited.then(() => running.delete(managed));
   return managed;
 }
-
-const outputOf = (p: ManagedProcess) => (p as unknown as { output: string }).output.slice(-2_000);
 
 /** Waits until `probe` succeeds, failing early if the process exits. */
 export async function waitUntilReady(p: ManagedProcess, probe: () => Promise<boolean>, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (p.child.exitCode !== null || p.child.signalCode !== null) {
-      throw new ProcessError(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}):\n${outputOf(p)}`);
+      throw new ProcessError(
+        `${p.name} exited (${p.child.exitCode ?? p.child.signalCode}):\n${p.recentOutput()}`,
+      );
     }
     if (await probe().catch(() => false)) return;
     await sleep(50);
   }
   await p.stop(500);
-  throw new ProcessError(`${p.name} was not ready after ${timeoutMs} ms:\n${outputOf(p)}`);
+  throw new ProcessError(`${p.name} was not ready after ${timeoutMs} ms:\n${p.recentOutput()}`);
 }
 
 export const tcpOpen = (port: number, host = '127.0.0.1') =>

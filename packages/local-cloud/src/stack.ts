@@ -70,11 +70,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
   let cloud: LocalCloud | undefined;
   let lb: LoadBalancer | undefined;
-  const instances: { app: AppName; process: ManagedProcess; urls: string[] }[] = [];
+  const instances: { app: AppName; server: ManagedProcess; urls: string[] }[] = [];
   const stop = async () => {
     // Front to back: stop taking traffic, drain the apps, then the stores they write to.
     await lb?.stop();
-    await Promise.allSettled(instances.map((i) => i.process.stop(10_000)));
+    await Promise.allSettled(instances.map((i) => i.server.stop(10_000)));
     await cloud?.stop();
   };
 
@@ -96,16 +96,16 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     for (const app of apps) {
       for (let i = 0; i < options.instances; i++) {
         const [port, internal] = [await freePort(), await freePort()];
-        const process = startProcess({
+        const instance = startProcess({
           name: `${app}-${i}`,
-          command: globalThis.process.execPath,
+          command: process.execPath,
           args: ['--import', 'tsx', 'src/server.ts'],
           cwd: join(repoRoot, 'apps', app),
           env: { ...env, PORT: String(port), INTERNAL_PORT: String(internal) },
           logDir: logs,
         });
         const urls = app === 'data-api' ? [urlOf(port), urlOf(internal)] : [urlOf(port)];
-        instances.push({ app, process, urls });
+        instances.push({ app, server: instance, urls });
         const backend = backends[app] ?? { public: [], internal: [] };
         backends[app] = backend;
         backend.public?.push(urlOf(port));
@@ -113,9 +113,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }
     }
     await Promise.all(
-      instances.map(({ process, urls }) =>
+      instances.map(({ server, urls }) =>
         waitUntilReady(
-          process,
+          server,
           async () => (await Promise.all(urls.map((u) => httpOk(`${u}${health.live}`)))).every(Boolean),
           60_000,
         ),
@@ -142,8 +142,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       bucket: info.names.assetsBucket,
       stateMachineArn: info.stateMachineArn,
       ...(options.mintDevToken ? { devToken: await options.mintDevToken(secrets) } : {}),
-      instances: instances.map(({ app, process, urls }) => ({ app, pid: process.child.pid ?? -1, urls })),
-      pids: [globalThis.process.pid, ...runningProcesses().map((p) => p.child.pid ?? -1)],
+      instances: instances.map(({ app, server, urls }) => ({ app, pid: server.child.pid ?? -1, urls })),
+      pids: [process.pid, ...runningProcesses().map((p) => p.child.pid ?? -1)],
       logs,
       startedInMs: Math.round(performance.now() - started),
     };
