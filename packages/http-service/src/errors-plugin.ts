@@ -48,7 +48,7 @@ export const errorsPlugin = fp(
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const publicError = toPublicError(error);
       if (publicError.status >= 500) request.log.error({ err: error }, 'request failed');
-      else request.log.info({ code: publicError.code, msg: publicError.message }, 'request rejected');
+      else request.log.info({ code: publicError.code, reason: publicError.message }, 'request rejected');
       return reply.code(publicError.status).headers(publicError.headers).send(publicError.toBody(request.id));
     });
     app.setNotFoundHandler((request, reply) =>
