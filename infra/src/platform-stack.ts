@@ -411,35 +411,32 @@ export class PlatformStack extends EnvironmentStack {
     });
 
     // --- Alarms: load balancer and target 5xx.
+    const fiveXxAlarm = {
+      namespace: 'AWS/ApplicationELB',
+      statistic: 'Sum',
+      period: 60,
+      evaluationPeriods: 5,
+      threshold: 10,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    };
     for (const listener of albListeners) {
       new CloudwatchMetricAlarm(this, `alarm-${listener}-alb-5xx`, {
         alarmName: `${stage}-${listener}-alb-5xx`,
-        namespace: 'AWS/ApplicationELB',
         metricName: 'HTTPCode_ELB_5XX_Count',
         dimensions: { LoadBalancer: this.loadBalancers[listener].arnSuffix },
-        statistic: 'Sum',
-        period: 60,
-        evaluationPeriods: 5,
-        threshold: 10,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
+        ...fiveXxAlarm,
       });
     }
     for (const { listener, app, targetGroup } of this.targets) {
       new CloudwatchMetricAlarm(this, `alarm-${listener}-${app}-5xx`, {
         alarmName: `${stage}-${app}-${listener}-5xx`,
-        namespace: 'AWS/ApplicationELB',
         metricName: 'HTTPCode_Target_5XX_Count',
         dimensions: {
           LoadBalancer: this.loadBalancers[listener].arnSuffix,
           TargetGroup: targetGroup.arnSuffix,
         },
-        statistic: 'Sum',
-        period: 60,
-        evaluationPeriods: 5,
-        threshold: 10,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
+        ...fiveXxAlarm,
       });
     }
   }

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, dataApiEnv, loadEnv, variablesOf } from '../src/index.ts';
 
-const secret = 'x'.repeat(32);
-const valid = {
-  ASSETS_TABLE: 't',
-  ASSETS_BUCKET: 'b',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  AUTH_JWT_SECRET: secret,
-  CURSOR_SECRET: secret,
-};
+import { validDataApiEnv as valid } from './fixtures.ts';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
