@@ -54,16 +54,20 @@ function aptInstall(aptPackage: string): boolean {
 const requirementsFile = join(repoRoot, 'packages/local-cloud/requirements.txt');
 const venvDir = join(localDir, 'venv');
 
+const motoLauncher = join(repoRoot, 'packages/local-cloud/python/moto_server.py');
+
 /**
- * The project-local Python venv with the pinned moto, created or updated when
- * requirements.txt changes. A lock folder keeps concurrent test runs from racing.
+ * The command that runs moto (through our launcher, see python/moto_server.py)
+ * from the project-local venv, created or updated when requirements.txt
+ * changes. A lock folder keeps concurrent test runs from racing.
  */
-export function ensureMotoServer(): string {
+export function ensureMotoServer(): { command: string; args: string[] } {
+  const server = { command: join(venvDir, 'bin', 'python'), args: [motoLauncher] };
   const motoServer = join(venvDir, 'bin', 'moto_server');
   const wanted = createHash('sha256').update(readFileSync(requirementsFile)).digest('hex');
   const stamp = join(venvDir, '.requirements.sha256');
   const current = () => existsSync(motoServer) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted;
-  if (current()) return motoServer;
+  if (current()) return server;
 
   mkdirSync(localDir, { recursive: true });
   const lock = join(localDir, 'venv.lock');
@@ -79,7 +83,7 @@ export function ensureMotoServer(): string {
     }
   }
   try {
-    if (current()) return motoServer;
+    if (current()) return server;
     const python = which('python3') ?? which('python');
     if (!python) throw new MissingToolError('python3', 'sudo apt-get install -y python3 python3-venv');
     console.error('[local-cloud] creating the Python venv for moto (first run only)…');
@@ -94,7 +98,7 @@ export function ensureMotoServer(): string {
     });
     if (pip.status !== 0) throw new LocalCloudError(`pip install -r ${requirementsFile} failed`);
     writeFileSync(stamp, wanted);
-    return motoServer;
+    return server;
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -125,6 +125,39 @@ describe('DynamoDB on the local cloud', () => {
     expect(Item?.version).toBe(2);
   });
 
+  it('applies concurrent conditional writes to one item atomically, as DynamoDB does', async () => {
+    // One client per writer, so the requests arrive on separate connections at once;
+    // a wide update keeps each write busy long enough for a non-atomic stand-in to interleave.
+    const fields = Array.from({ length: 60 }, (_, i) => `field${i} = :writer`).join(', ');
+    const writers = Array.from({ length: 8 }, () =>
+      createDocumentClient({ region }, createDynamoDbClient({ region })),
+    );
+    const id = `race-${owner}`;
+    await documents.send(new PutCommand({ TableName, Item: { id, ownerId: owner, version: 0 } }));
+    try {
+      for (let version = 0; version < 50; version++) {
+        const results = await Promise.allSettled(
+          writers.map((writer, i) =>
+            writer.send(
+              new UpdateCommand({
+                TableName,
+                Key: { id },
+                UpdateExpression: `SET version = version + :one, ${fields}`,
+                ConditionExpression: 'version = :expected',
+                ExpressionAttributeValues: { ':expected': version, ':one': 1, ':writer': i },
+              }),
+            ),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      }
+      const { Item } = await documents.send(new GetCommand({ TableName, Key: { id } }));
+      expect(Item?.version).toBe(50);
+    } finally {
+      for (const writer of writers) writer.destroy();
+    }
+  });
+
   it('lists by owner, newest first, through the byOwner index with pagination', async () => {
     const ids = Array.from({ length: 7 }, (_, i) => i);
     for (const i of ids) {
