@@ -14,6 +14,33 @@ async function mintToken(userId: string) {
   return mintUserToken(AUTH_JWT_SECRET, userId, { ttl: '12h' });
 }
 
+/**
+ * The local stand-in for the EventBridge schedule infra gives the data API:
+ * the same sweep of deleted assets' S3 leftovers, through the internal entry.
+ */
+async function scheduleSweep(internalUrl: string) {
+  const { AUTH_JWT_SECRET } = devSecrets(dir);
+  const { createDataApiInternalClient, mintServiceToken } = await import('@stateless/contracts');
+  const client = createDataApiInternalClient({
+    baseUrl: internalUrl,
+    token: () => mintServiceToken(AUTH_JWT_SECRET, 'local-scheduler', { ttl: '5m' }),
+  });
+  const sweep = async () => {
+    try {
+      // Like the Lambda handler: batches until nothing is left or a batch makes no progress.
+      for (;;) {
+        const { swept, failed, remaining } = await client.sweepDeleted();
+        if (swept + failed > 0) console.log(`[schedule] sweep-deleted: ${swept} swept, ${failed} failed`);
+        if (!remaining || swept === 0) return;
+      }
+    } catch (error) {
+      console.error(`[schedule] sweep-deleted failed: ${(error as Error).message}`);
+    }
+  };
+  const timer = setInterval(sweep, config.STACK_SWEEP_SECONDS * 1000);
+  return () => clearInterval(timer);
+}
+
 async function up() {
   const stack = await startDevStack({
     dir,
@@ -23,6 +50,7 @@ async function up() {
     mintDevToken: () => mintToken('demo-user'),
   });
   const { file } = stack;
+  const stopSweeping = await scheduleSweep(file.internal);
   console.log(`
 The stateless stack is up (${file.startedInMs} ms, ${file.instances.length} app instances):
   public entry      ${file.lb}      (try: curl -H "authorization: Bearer $(jq -r .devToken ${join(dir, 'stack.json')})" ${file.lb}/assets)
@@ -32,12 +60,14 @@ The stateless stack is up (${file.startedInMs} ms, ${file.instances.length} app 
   step functions    ${file.stepfunctions}
   redis             ${file.redis}
   state machine     ${file.stateMachineArn}
+  sweep-deleted     every ${config.STACK_SWEEP_SECONDS} s (STACK_SWEEP_SECONDS)
 Endpoints: ${join(dir, 'stack.json')}   logs: ${file.logs}
 Ctrl-C stops everything.`);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopSweeping();
     console.log(`\n${signal}: stopping…`);
     await stack.stop();
     console.log('stopped; nothing left running');

@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, createDynamoDbClient, createS3Client } from '@stateless/aws';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { StackFile } from '../src/stack.ts';
 
@@ -35,6 +38,7 @@ describe('pnpm dev', () => {
       STACK_DIR: dir,
       STACK_INSTANCES: '2',
       STACK_STAGE: 'devtest',
+      STACK_SWEEP_SECONDS: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -87,6 +91,50 @@ describe('pnpm dev', () => {
       body: JSON.stringify({ step: 'no-such-step' }),
     });
     expect(invoke.headers.get('x-amz-function-error')).toBe('Unhandled');
+  });
+
+  it('sweeps the S3 leftovers of deleted assets on a schedule, as infra does in AWS', async () => {
+    // The dev stack's own moto, not this test run's.
+    const region = 'us-east-1';
+    const endpoint = { endpoint: stack.aws };
+    const s3 = createS3Client({ region, forcePathStyle: true }, endpoint);
+    const documents = createDocumentClient({ region }, createDynamoDbClient({ region }, endpoint));
+    try {
+      // What a DELETE leaves behind when S3 fails: a flagged tombstone and its object.
+      const id = `leftover-${Date.now()}`;
+      const Key = `originals/${id}`;
+      await s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key, Body: 'bytes' }));
+      await documents.send(
+        new PutCommand({
+          TableName: stack.table,
+          Item: {
+            id,
+            status: 'DELETED',
+            version: 2,
+            formerOwnerId: 'someone',
+            originalKey: Key,
+            deletedAt: new Date().toISOString(),
+            cleanupPending: '1',
+          },
+        }),
+      );
+      const objectGone = () =>
+        s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key })).then(
+          () => false,
+          () => true,
+        );
+      const deadline = Date.now() + 15_000;
+      while (!(await objectGone()) && Date.now() < deadline) await sleep(200);
+      expect(await objectGone()).toBe(true);
+      expect(output).toContain('[schedule] sweep-deleted: 1 swept, 0 failed');
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: stack.table, Key: { id }, ConsistentRead: true }),
+      );
+      expect(Item?.cleanupPending).toBeUndefined();
+    } finally {
+      s3.destroy();
+      documents.destroy();
+    }
   });
 
   it('stops every process it started on SIGTERM', async () => {

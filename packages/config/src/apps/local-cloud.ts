@@ -7,6 +7,8 @@ export const localStackEnv = Type.Object({
   REDIS_URL: Type.Optional(url()),
   STACK_INSTANCES: Type.Integer({ minimum: 1, maximum: 8, default: 2 }),
   STACK_STAGE: Type.String({ pattern: '^[a-z][a-z0-9-]{0,19}$', default: 'dev' }),
+  /** How often the local stand-in for infra's schedule sweeps the S3 leftovers of deleted assets. */
+  STACK_SWEEP_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
   /** Where stack.json, logs, secrets and the venv live; defaults to `<repo>/.local`. */
   STACK_DIR: Type.Optional(Type.String({ minLength: 1 })),
 });
