@@ -2,6 +2,7 @@ import type { App } from 'cdktf';
 import type { Environment } from './environments.ts';
 import { PlatformStack } from './platform-stack.ts';
 import { ServiceStack } from './service-stack.ts';
+import { SweepDeletedSchedule } from './sweep-schedule.ts';
 import { WorkflowStack } from './workflow-stack.ts';
 
 /**
@@ -13,5 +14,10 @@ export function buildApp(app: App, environment: Environment) {
   const workflow = new WorkflowStack(app, environment, platform);
   const uploadService = new ServiceStack(app, 'upload-service', environment, { platform, workflow });
   const dataApi = new ServiceStack(app, 'data-api', environment, { platform, workflow });
+  new SweepDeletedSchedule(dataApi, 'sweep-deleted', {
+    function: dataApi.service.function,
+    every: environment.sweepDeletedEvery,
+    ruleName: `${environment.stage}-data-api-sweep-deleted`,
+  });
   return { platform, workflow, uploadService, dataApi };
 }

@@ -16,6 +16,9 @@ export interface LambdaSettings {
   architecture: 'x86_64' | 'arm64';
 }
 
+/** An EventBridge rate expression (`rate(1 minute)`, `rate(15 minutes)`, `rate(2 hours)`). */
+export type RateExpression = `rate(${number} ${'minute' | 'minutes' | 'hour' | 'hours' | 'day' | 'days'})`;
+
 /**
  * Everything that differs between environments. Stacks take one of these and
  * nothing else; dev and prod run the same code.
@@ -38,6 +41,11 @@ export interface Environment {
   deletionProtection: boolean;
   logRetentionDays: number;
   lambdas: Record<AppName, LambdaSettings>;
+  /**
+   * How often the data-api Lambda sweeps deleted assets whose S3 objects outlived their
+   * DELETE (its cleanup failed): roughly how long such objects stay.
+   */
+  sweepDeletedEvery: RateExpression;
   /**
    * Plain (non-secret) values of optional app variables, per app, e.g. the
    * identity provider. Required variables come from stack outputs or secrets.
@@ -75,6 +83,7 @@ export const environments = {
     deletionProtection: false,
     logRetentionDays: 7,
     lambdas: lambdas({ 'workflow-worker': 1024 }),
+    sweepDeletedEvery: 'rate(15 minutes)',
     appSettings: {
       'data-api': {
         LOG_LEVEL: 'debug',
@@ -100,6 +109,7 @@ export const environments = {
     deletionProtection: true,
     logRetentionDays: 90,
     lambdas: lambdas({ 'data-api': 1024, 'workflow-worker': 2048 }),
+    sweepDeletedEvery: 'rate(5 minutes)',
     appSettings: {
       'data-api': {
         AUTH_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',

@@ -37,11 +37,19 @@ export class ServiceStack extends EnvironmentStack {
   ) {
     super(scope, app, environment);
     const { platform, workflow } = deps;
+    const targets = platform.targetsOf(app);
+    if (targets.length === 0) throw new Error(`The route table sends no ALB traffic to ${app}`);
+    const internalTarget = targets.find((t) => t.listener === 'internal');
     this.service = new LambdaApp(this, 'service', {
       functionName: `${environment.stage}-${app}`,
       settings: environment.lambdas[app],
       environment: lambdaEnvironment(app, {
-        outputs: { ...platform.outputsByVariable, ...workflow.outputsByVariable },
+        outputs: {
+          ...platform.outputsByVariable,
+          ...workflow.outputsByVariable,
+          // The handler sends events from this target group to the internal listener's app.
+          ...(internalTarget && { INTERNAL_TARGET_GROUP_ARN: () => internalTarget.targetGroup.arn }),
+        },
         settings: environment.appSettings[app],
         secret: secretsOf(this, app),
       }),
@@ -57,8 +65,6 @@ export class ServiceStack extends EnvironmentStack {
       securityGroupId: platform.appSecurityGroups[app].id,
       logRetentionDays: environment.logRetentionDays,
     });
-    const targets = platform.targetsOf(app);
-    if (targets.length === 0) throw new Error(`The route table sends no ALB traffic to ${app}`);
     for (const { listener, targetGroup } of targets) {
       const permission = new LambdaPermission(this, `invoke-from-${listener}-alb`, {
         statementId: `alb-${listener}`,

@@ -1,7 +1,16 @@
 import { health, matchesPrefix, routes } from '@stateless/topology';
 import { describe, expect, it } from 'vitest';
 import { pathPatterns } from '../src/platform-stack.ts';
-import { type Block, manifest, ref, resolveRefs, resources, stack, stackNames } from './synth.ts';
+import {
+  type Block,
+  manifest,
+  onlyResource,
+  ref,
+  resolveRefs,
+  resources,
+  stack,
+  stackNames,
+} from './synth.ts';
 
 const platform = () => stack('platform');
 const idOf = (reference: unknown, type: string) => {
@@ -121,13 +130,24 @@ describe('ALB routing', () => {
     }
   });
 
+  it("tells the data-api function which target group is the internal ALB's", () => {
+    const [, fn] = onlyResource(stack('data-api'), 'aws_lambda_function');
+    const { variables } = fn.environment as { variables: Record<string, string> };
+    expect(resolveRefs(String(variables.INTERNAL_TARGET_GROUP_ARN), 'data-api')).toBe(
+      ref('platform', 'aws_lb_target_group', 'tg-internal-data-api', 'arn'),
+    );
+  });
+
   it('lets the load balancer invoke each app only through its own target groups', () => {
     for (const name of ['data-api', 'upload-service'] as const) {
       const s = stack(name);
-      const permissions = resources(s, 'aws_lambda_permission').map(([, p]) => ({
-        principal: p.principal,
-        sourceArn: resolveRefs(String(p.source_arn), name),
-      }));
+      // The data-api's other invoker, its sweep schedule, is checked in sweep-schedule.test.ts.
+      const permissions = resources(s, 'aws_lambda_permission')
+        .filter(([, p]) => p.principal !== 'events.amazonaws.com')
+        .map(([, p]) => ({
+          principal: p.principal,
+          sourceArn: resolveRefs(String(p.source_arn), name),
+        }));
       const attachments = resources(s, 'aws_lb_target_group_attachment').map(([, a]) => ({
         principal: 'elasticloadbalancing.amazonaws.com',
         sourceArn: resolveRefs(String(a.target_group_arn), name),

@@ -1,16 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient, createDynamoDbClient, createS3Client, createSfnClient } from '@stateless/aws';
 import { createDataApiInternalClient, type DataApiInternalClient } from '@stateless/contracts';
-import { bootstrap } from '@stateless/local-cloud';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byCleanupIndex } from '../src/lib/assets-store.ts';
 import type { AssetRecord } from '../src/lib/record.ts';
 import {
   call,
   type Instance,
   newAsset,
+  ownStorage,
   serviceToken,
   startInstance,
   testConfig,
@@ -24,18 +21,8 @@ import {
  * other test files delete meanwhile. The failing instance is a real failure:
  * its bucket does not exist, so DeleteObjects answers NoSuchBucket.
  */
-const cloud = inject('cloud');
-const run = randomBytes(4).toString('hex');
-const names = {
-  assetsTable: `sweep-${run}-assets`,
-  assetsBucket: `sweep-${run}-assets`,
-  assetPipeline: `sweep-${run}-pipeline`,
-  workerFunction: `sweep-${run}-worker`,
-};
-const s3 = createS3Client({ region: cloud.region, forcePathStyle: true });
-const dynamodb = createDynamoDbClient({ region: cloud.region });
-const documents = createDocumentClient({ region: cloud.region }, dynamodb);
-const sfn = createSfnClient({ region: cloud.region });
+const storage = ownStorage('sweep');
+const { names, documents, exists } = storage;
 
 let healthy: Instance;
 let other: Instance;
@@ -44,27 +31,21 @@ let internal: DataApiInternalClient;
 let otherInternal: DataApiInternalClient;
 
 beforeAll(async () => {
-  await bootstrap({ dynamodb, s3, sfn }, names, cloud.region);
-  const tableConfig = { ASSETS_TABLE: names.assetsTable, ASSETS_BUCKET: names.assetsBucket };
-  healthy = await startInstance(testConfig(tableConfig));
-  other = await startInstance(testConfig(tableConfig));
-  broken = await startInstance(testConfig({ ...tableConfig, ASSETS_BUCKET: `missing-${run}` }), false);
+  await storage.create();
+  healthy = await startInstance(testConfig(storage.config));
+  other = await startInstance(testConfig(storage.config));
+  broken = await startInstance(
+    testConfig({ ...storage.config, ASSETS_BUCKET: storage.missingBucket }),
+    false,
+  );
   const token = await serviceToken('scheduler');
   internal = createDataApiInternalClient({ baseUrl: healthy.internalUrl, token });
   otherInternal = createDataApiInternalClient({ baseUrl: other.internalUrl, token });
 });
 afterAll(async () => {
   await Promise.allSettled([healthy?.close(), other?.close(), broken?.close()]);
-  s3.destroy();
-  documents.destroy();
-  sfn.destroy();
+  storage.destroy();
 });
-
-const exists = async (key: string) =>
-  s3.send(new HeadObjectCommand({ Bucket: names.assetsBucket, Key: key })).then(
-    () => true,
-    () => false,
-  );
 
 const stored = async (id: string) =>
   (await documents.send(new GetCommand({ TableName: names.assetsTable, Key: { id }, ConsistentRead: true })))
@@ -90,7 +71,7 @@ async function assetWithObjects() {
   const thumbKey = `thumbnails/${body.id}/small.webp`;
   await internal.createAsset(body);
   for (const Key of [body.originalKey, thumbKey]) {
-    await s3.send(new PutObjectCommand({ Bucket: names.assetsBucket, Key, Body: 'bytes' }));
+    await storage.putObject(Key);
   }
   await internal.moveStatus(body.id, { status: 'UPLOADED' });
   await internal.moveStatus(body.id, { status: 'PROCESSING' });

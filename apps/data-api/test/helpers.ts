@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createDocumentClient, createDynamoDbClient, createS3Client, createSfnClient } from '@stateless/aws';
 import { type CreateAssetBody, mintServiceToken, mintUserToken } from '@stateless/contracts';
-import { freePort } from '@stateless/local-cloud';
+import { bootstrap, freePort } from '@stateless/local-cloud';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
 import { buildApps, type DataApiConfig } from '../src/app.ts';
@@ -35,6 +37,52 @@ export function testConfig(overrides: Partial<DataApiConfig> = {}): DataApiConfi
     DOWNLOAD_URL_TTL_SECONDS: 60,
     PENDING_TTL_SECONDS: 3_600,
     ...overrides,
+  };
+}
+
+/**
+ * A table and bucket of the calling file's own (created from the shared definitions,
+ * as the local cloud's are), so counts over them (sweeps) are exact whatever other
+ * test files do meanwhile. `missingBucket` names a bucket that does not exist: an
+ * instance given it fails every S3 call for real.
+ */
+export function ownStorage(prefix: string) {
+  const { region } = inject('cloud');
+  const run = randomBytes(4).toString('hex');
+  const names = {
+    assetsTable: `${prefix}-${run}-assets`,
+    assetsBucket: `${prefix}-${run}-assets`,
+    assetPipeline: `${prefix}-${run}-pipeline`,
+    workerFunction: `${prefix}-${run}-worker`,
+  };
+  const s3 = createS3Client({ region, forcePathStyle: true });
+  const dynamodb = createDynamoDbClient({ region });
+  const documents = createDocumentClient({ region }, dynamodb);
+  return {
+    names,
+    config: { ASSETS_TABLE: names.assetsTable, ASSETS_BUCKET: names.assetsBucket },
+    missingBucket: `missing-${run}`,
+    s3,
+    documents,
+    async create() {
+      const sfn = createSfnClient({ region });
+      try {
+        await bootstrap({ dynamodb, s3, sfn }, names, region);
+      } finally {
+        sfn.destroy();
+      }
+    },
+    putObject: (Key: string) =>
+      s3.send(new PutObjectCommand({ Bucket: names.assetsBucket, Key, Body: 'bytes' })),
+    exists: (Key: string) =>
+      s3.send(new HeadObjectCommand({ Bucket: names.assetsBucket, Key })).then(
+        () => true,
+        () => false,
+      ),
+    destroy() {
+      s3.destroy();
+      documents.destroy();
+    },
   };
 }
 

@@ -32,6 +32,11 @@ const variables = Type.Object({
   DOWNLOAD_URL_TTL_SECONDS: seconds(300, 3_600),
   /** A PENDING record never uploaded expires (DynamoDB TTL) after this long. */
   PENDING_TTL_SECONDS: seconds(86_400, 30 * 86_400),
+  /**
+   * Lambda only: ALB events from this target group go to the internal app, all others to the
+   * public one. Unset, no event is internal.
+   */
+  INTERNAL_TARGET_GROUP_ARN: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** Typed as the plain object (what loadEnv and variablesOf take); the refinement is checked at run time. */

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
 
 /**
  * Asset schemas shared by the data API (validation, serialization, OpenAPI)
@@ -210,3 +211,17 @@ export const SweepDeletedResult = Type.Object(
   { additionalProperties: false },
 );
 export type SweepDeletedResult = Static<typeof SweepDeletedResult>;
+
+/**
+ * The event that makes the data-api Lambda run the sweep instead of serving an ALB request
+ * (sent by the schedule in infra). `limit` is the batch size; the handler runs batches until
+ * nothing is left, a batch fails or the invocation's time runs short.
+ */
+export const SweepDeletedEvent = Type.Object(
+  { task: Type.Literal('sweep-deleted'), limit: SweepDeletedBody.properties.limit },
+  { additionalProperties: false },
+);
+export type SweepDeletedEvent = Static<typeof SweepDeletedEvent>;
+
+export const isSweepDeletedEvent = (event: unknown): event is SweepDeletedEvent =>
+  Value.Check(SweepDeletedEvent, event);
