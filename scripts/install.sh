@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian/Ubuntu machine lacks to run the stack: system tools,
-# pnpm, the workspace's packages and moto's Python venv. Safe to run again.
+# Installs what a fresh Debian/Ubuntu machine lacks to run the stack: system tools, Node.js
+# (when the machine's is older than the project's), pnpm, the workspace's packages and the
+# Python venv of moto and checkov. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh
 
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
@@ -20,6 +22,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+required=$(required_node_major)
+if [ "$(node_major)" -lt "$required" ]; then
+  echo "node $(node --version 2>/dev/null || echo none) is older than $required: installing node $local_node_version into .local/node"
+  npm install --prefix .local/node --no-save --no-audit --no-fund --silent "node@$local_node_version"
+  export PATH="$local_node_bin:$PATH"
+  if [ "$(node_major)" -lt "$required" ]; then
+    echo "could not install node $required (node --version: $(node --version))" >&2
+    exit 1
+  fi
+fi
+
 pnpm_version=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
   echo "installing pnpm $pnpm_version"
@@ -28,5 +41,14 @@ fi
 
 export TURBO_TELEMETRY_DISABLED=1
 pnpm install --frozen-lockfile --reporter=append-only | tail -3
-# moto's venv (created on first use otherwise; doing it here keeps the first start fast).
+
+# pnpm puts the workspace root's node_modules/.bin first on PATH for every script (root and
+# apps, also when turbo runs them), so a `node` there makes `pnpm dev`, `pnpm test` and each
+# app's scripts run on the project's Node even from a shell whose own node is older.
+if [ -x "$local_node_bin/node" ] && [ "$(node_major "$(command -v node)")" -ge "$required" ] \
+  && [ "$(command -v node)" = "$local_node_bin/node" ]; then
+  ln -sfn "../../.local/node/node_modules/.bin/node" node_modules/.bin/node
+fi
+
+# The Python venv (created on first use otherwise; doing it here keeps the first start fast).
 pnpm --silent --filter @stateless/local-cloud exec tsx -e "import('./src/tools.ts').then((t) => t.ensureMotoServer())"

@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+source scripts/node-env.sh
 export TURBO_TELEMETRY_DISABLED=1
 exec pnpm test

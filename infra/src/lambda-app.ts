@@ -6,6 +6,7 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { infraDir, type LambdaSettings } from './environments.ts';
+import { lambdaNodeRuntime } from './node-runtime.ts';
 import { type Grant, lambdaRuntimePermissions, policyDocument, type ResourceRef } from './permissions.ts';
 
 export interface LambdaAppProps {
@@ -59,7 +60,7 @@ export class LambdaApp extends Construct {
     this.function = new LambdaFunction(this, 'function', {
       functionName: props.functionName,
       role: this.role.arn,
-      runtime: 'nodejs22.x',
+      runtime: lambdaNodeRuntime,
       architectures: [props.settings.architecture],
       handler: props.settings.handler,
       // Built elsewhere; hashed at plan time, so synthesis works without it.

@@ -16,7 +16,6 @@ describe('workflow stack', () => {
       assetPipelineDefinition(`\${aws_lambda_function.${workerId}.arn}`),
     );
     expect(worker.function_name).toBe(resourceNames('dev').workerFunction);
-    expect(worker.runtime).toBe('nodejs22.x');
   });
 
   it('lets the state machine invoke exactly the worker and nothing else', () => {

@@ -51,6 +51,15 @@ afterAll(async () => {
 
 type Outcome = { result: ALBResult } | { error: { message: string; stack: string } };
 
+/** The Node major the workspace declares (root package.json `engines`), which infra deploys as the Lambda runtime. */
+const declaredNodeMajor = async () => {
+  const root = JSON.parse(await readFile(join(appDir, '../../package.json'), 'utf8')) as {
+    engines: { node: string };
+  };
+  return /^>=(\d+)$/.exec(root.engines.node)?.[1];
+};
+let packageRanOn: string | undefined;
+
 /** Imports `lambda.mjs` from the package in a new Node process and invokes it with each event in turn. */
 async function invokePackage(events: unknown[]): Promise<Outcome[]> {
   const script = `
@@ -65,7 +74,7 @@ async function invokePackage(events: unknown[]): Promise<Outcome[]> {
         outcomes.push({ error: { message: error.message, stack: error.stack } });
       }
     }
-    console.log(JSON.stringify(outcomes));
+    console.log(JSON.stringify({ node: process.versions.node, outcomes }));
     process.exit(0);
   `;
   const { stdout } = await run(
@@ -83,7 +92,9 @@ async function invokePackage(events: unknown[]): Promise<Outcome[]> {
       },
     },
   );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]');
+  const { node, outcomes } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+  packageRanOn = node;
+  return outcomes;
 }
 
 function resultOf(outcome: Outcome | undefined): ALBResult {
@@ -126,5 +137,7 @@ describe('the built Lambda package', () => {
         stack: expect.stringMatching(/src\/lambda\.ts:\d+/),
       },
     });
+    // On the Node major the Lambda runtime is deployed with.
+    expect(packageRanOn?.split('.')[0]).toBe(await declaredNodeMajor());
   });
 });

@@ -1,4 +1,3 @@
-import './polyfills.ts';
 import {
   ExecutionAbortedError,
   ExecutionError,

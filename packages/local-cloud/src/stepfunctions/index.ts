@@ -1,6 +1,3 @@
-// First: the engine needs Promise.withResolvers, which Node 20 lacks.
-import './polyfills.ts';
-
 export {
   type StepFunctionsServer,
   type StepFunctionsServerOptions,

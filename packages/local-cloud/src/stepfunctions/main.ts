@@ -3,7 +3,6 @@
  * Runs the local Step Functions server as its own process. Prints the URL (and nothing
  * else) on stdout once it accepts requests; stops cleanly on SIGTERM/SIGINT.
  */
-import './polyfills.ts';
 import { parseArgs } from 'node:util';
 import { startStepFunctionsServer } from './server.ts';
 
