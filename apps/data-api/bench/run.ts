@@ -334,7 +334,8 @@ they are (the cache stores the serialized body, so a hit is neither parsed nor r
 
 Total bench time ${Math.round((performance.now() - started) / 1000)} s.
 `;
-  const reportFile = join(here, 'REPORT.md');
+  // BENCH_REPORT names another file, e.g. to keep a run on another Node version beside this one.
+  const reportFile = process.env.BENCH_REPORT ?? join(here, 'REPORT.md');
   writeFileSync(reportFile, report);
   // Formatted as the repository's biome config wants Markdown, so the committed report passes lint.
   try {
