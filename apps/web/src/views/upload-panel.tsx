@@ -1,0 +1,44 @@
+import Dashboard from '@uppy/dashboard';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
+import type { Session } from '../session.ts';
+import { createUploader, multipartThreshold, uploadRules } from '../uploader.ts';
+import { assetsChanged } from './asset-list.tsx';
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+/** Uppy's Dashboard: drag and drop, progress per file, pause/resume/cancel; the plugin does the protocol. */
+export function UploadPanel({ session }: { session: Session }) {
+  const target = useRef<HTMLDivElement>(null);
+  const tokenRef = useRef(session.token);
+  tokenRef.current = session.token;
+  const uppy = useMemo(() => createUploader(() => tokenRef.current, session.userId), [session.userId]);
+
+  useEffect(() => {
+    if (!target.current) return;
+    uppy.use(Dashboard, {
+      target: target.current,
+      inline: true,
+      height: 340,
+      width: '100%',
+      proudlyDisplayPoweredByUppy: false,
+      note: `PNG, JPEG, WebP, GIF, AVIF, TIFF, PDF or text, up to ${mb(uploadRules.maxFileSize)} each. Files over ${mb(multipartThreshold)} upload in parts and resume after a reload.`,
+    });
+    // Multipart uploads complete through the service; single uploads go straight to S3. Either way the
+    // new asset is in the list at once, and its status moves on without a refresh.
+    const changed = () => dispatchEvent(new Event(assetsChanged));
+    uppy.on('upload-success', changed);
+    uppy.on('upload-start', changed);
+    return () => {
+      uppy.off('upload-success', changed);
+      uppy.off('upload-start', changed);
+      uppy.destroy();
+    };
+  }, [uppy]);
+
+  return (
+    <section class="card" aria-labelledby="upload-title">
+      <h2 id="upload-title">Upload</h2>
+      <div ref={target} data-testid="uploader" />
+    </section>
+  );
+}
