@@ -45,13 +45,21 @@ async function up() {
   const stack = await startDevStack({
     dir,
     instances: config.STACK_INSTANCES,
+    publicPort: config.STACK_PUBLIC_PORT,
+    webConsole: 'dev',
     stage: config.STACK_STAGE,
     ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
     mintDevToken: () => mintToken('demo-user'),
   });
   const { file } = stack;
   const stopSweeping = await scheduleSweep(file.internal);
+  const portNote =
+    config.STACK_PUBLIC_PORT && new URL(file.lb).port !== String(config.STACK_PUBLIC_PORT)
+      ? ` (port ${config.STACK_PUBLIC_PORT} was taken; STACK_PUBLIC_PORT sets another)`
+      : '';
   console.log(`
+  web console       ${file.console}${portNote}
+
 The stateless stack is up (${file.startedInMs} ms, ${file.instances.length} app instances):
   public entry      ${file.lb}      (try: curl -H "authorization: Bearer $(jq -r .devToken ${join(dir, 'stack.json')})" ${file.lb}/assets)
   internal entry    ${file.internal}

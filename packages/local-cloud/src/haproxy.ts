@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppName, health, type Listener, routes } from '@stateless/topology';
+import { type AppName, health, type Listener, routes, webConsole } from '@stateless/topology';
 import { freePort } from './ports.ts';
 import { startProcess, tcpOpen, waitUntilReady } from './processes.ts';
 import { ensureSystemTool } from './tools.ts';
@@ -18,7 +18,12 @@ const notFound = JSON.stringify({ error: { code: 'NotFound', message: 'No route 
  * another instance, so killing one costs the client nothing. Retrying a
  * request is safe because every write in this system is conditional or idempotent.
  */
-export function haproxyConfig(frontends: Partial<Record<Listener, number>>, backends: Backends): string {
+export function haproxyConfig(
+  frontends: Partial<Record<Listener, number>>,
+  backends: Backends,
+  /** The web console's static servers: the default backend of its listener. */
+  consoleServers: readonly string[] = [],
+): string {
   const lines = [
     'global',
     '  maxconn 4096',
@@ -50,12 +55,23 @@ export function haproxyConfig(frontends: Partial<Record<Listener, number>>, back
       }
       lines.push(`  use_backend ${backend} if ${acl}`);
     }
-    lines.push('  default_backend not_found');
+    const servesConsole = consoleServers.length > 0 && listener === webConsole.listener;
+    lines.push(`  default_backend ${servesConsole ? 'web_console' : 'not_found'}`);
   }
   lines.push(
     'backend not_found',
     `  http-request return status 404 content-type application/json string '${notFound}'`,
   );
+  if (consoleServers.length > 0) {
+    lines.push(
+      'backend web_console',
+      '  balance roundrobin',
+      `  option httpchk GET ${webConsole.healthPath}`,
+    );
+    consoleServers.forEach((url, i) => {
+      lines.push(`  server web-${i} ${new URL(url).host} check`);
+    });
+  }
   for (const backend of backendNames) {
     const [app, port] = backend.split('_') as [AppName, 'public' | 'internal'];
     lines.push(`backend ${backend}`, '  balance roundrobin', `  option httpchk GET ${health.live}`);
@@ -74,6 +90,7 @@ export interface LoadBalancer {
 export async function startHaproxy(options: {
   listeners: Listener[];
   backends: Backends;
+  consoleServers?: readonly string[];
   ports?: Partial<Record<Listener, number>>;
   configDir?: string;
   logDir?: string;
@@ -85,7 +102,7 @@ export async function startHaproxy(options: {
   const dir = options.configDir ?? mkdtempSync(join(tmpdir(), 'haproxy-'));
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'haproxy.cfg');
-  writeFileSync(configFile, haproxyConfig(frontends, options.backends));
+  writeFileSync(configFile, haproxyConfig(frontends, options.backends, options.consoleServers));
   const process = startProcess({
     name: 'haproxy',
     command: haproxy,

@@ -12,3 +12,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** `preferred` if nothing listens on it, else a free port: a bookmark keeps working from run to run. */
+export function preferredPort(preferred: number): Promise<number> {
+  if (preferred === 0) return freePort();
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(freePort()));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(preferred)));
+  });
+}

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AppName, apps, health } from '@stateless/topology';
+import { type AppName, apps, health, webConsole } from '@stateless/topology';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { type Backends, type LoadBalancer, startHaproxy } from './haproxy.ts';
-import { freePort } from './ports.ts';
+import { freePort, preferredPort } from './ports.ts';
 import { httpOk, type ManagedProcess, runningProcesses, startProcess, waitUntilReady } from './processes.ts';
 import { repoRoot } from './tools.ts';
 
 /** What `pnpm dev` writes to `.local/stack.json`: everything a person or a script needs to reach the stack. */
 export interface StackFile {
+  /** The web console, when started (`pnpm dev`): the public entry's `/`. */
+  console?: string;
   lb: string;
   internal: string;
   lambda: string;
@@ -51,6 +53,15 @@ export interface DevStackOptions {
   instances: number;
   stage: string;
   redisUrl?: string;
+  /** The public entry's port; taken or unset, a free one. */
+  publicPort?: number;
+  /**
+   * Serve the web console at the public entry's `/`: `dev` runs Vite's dev server (reloads on
+   * edit), `preview` serves the built `apps/web/dist` as the bucket does in AWS.
+   */
+  webConsole?: 'dev' | 'preview';
+  /** Extra variables for every app instance (e.g. a lower rate limit in a test). */
+  appEnv?: Record<string, string>;
   /** Mints the demo user's token for stack.json. */
   mintDevToken?: (secrets: DevSecrets) => Promise<string>;
 }
@@ -65,15 +76,19 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const started = performance.now();
   const logs = join(options.dir, 'logs');
   const secrets = devSecrets(options.dir);
-  const [lbPort, internalPort, lambdaPort] = [await freePort(), await freePort(), await freePort()];
+  const lbPort =
+    options.publicPort === undefined ? await freePort() : await preferredPort(options.publicPort);
+  const [internalPort, lambdaPort] = [await freePort(), await freePort()];
   const urlOf = (port: number) => `http://127.0.0.1:${port}`;
 
   let cloud: LocalCloud | undefined;
   let lb: LoadBalancer | undefined;
+  let web: ManagedProcess | undefined;
   const instances: { app: AppName; server: ManagedProcess; urls: string[] }[] = [];
   const stop = async () => {
     // Front to back: stop taking traffic, drain the apps, then the stores they write to.
     await lb?.stop();
+    await web?.stop();
     await Promise.allSettled(instances.map((i) => i.server.stop(10_000)));
     await cloud?.stop();
   };
@@ -91,6 +106,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
       DATA_API_INTERNAL_URL: urlOf(internalPort),
+      ...options.appEnv,
     };
     const backends: Backends = {};
     for (const app of apps) {
@@ -112,17 +128,25 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         if (app === 'data-api') backend.internal?.push(urlOf(internal));
       }
     }
-    await Promise.all(
-      instances.map(({ server, urls }) =>
-        waitUntilReady(
-          server,
-          async () => (await Promise.all(urls.map((u) => httpOk(`${u}${health.live}`)))).every(Boolean),
-          60_000,
-        ),
+    const ready = instances.map(({ server, urls }) =>
+      waitUntilReady(
+        server,
+        async () => (await Promise.all(urls.map((u) => httpOk(`${u}${health.live}`)))).every(Boolean),
+        60_000,
       ),
     );
+    const consoleServers: string[] = [];
+    if (options.webConsole) {
+      const webPort = await freePort();
+      const server = startWebConsole(options.webConsole, webPort, { ...cloud.info.env, ...secrets }, logs);
+      web = server;
+      consoleServers.push(urlOf(webPort));
+      ready.push(waitUntilReady(server, () => httpOk(`${urlOf(webPort)}${webConsole.healthPath}`), 60_000));
+    }
+    await Promise.all(ready);
     lb = await startHaproxy({
       listeners: ['public', 'internal', 'lambda'],
+      consoleServers,
       ports: { public: lbPort, internal: internalPort, lambda: lambdaPort },
       backends,
       configDir: options.dir,
@@ -130,6 +154,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     });
     const { info } = cloud;
     const file: StackFile = {
+      ...(options.webConsole ? { console: `${urlOf(lbPort)}/` } : {}),
       lb: urlOf(lbPort),
       internal: urlOf(internalPort),
       lambda: urlOf(lambdaPort),
@@ -153,4 +178,23 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await stop();
     throw error;
   }
+}
+
+const webDir = join(repoRoot, 'apps', 'web');
+
+/** Vite, serving the console on `port` (HAProxy's `web_console` backend). */
+function startWebConsole(mode: 'dev' | 'preview', port: number, env: Record<string, string>, logDir: string) {
+  if (mode === 'preview' && !existsSync(join(webDir, 'dist', 'index.html'))) {
+    throw new Error('apps/web/dist is missing: run `pnpm --filter @stateless/web build` first');
+  }
+  const vite = ['--import', 'tsx', 'node_modules/vite/bin/vite.js', mode === 'dev' ? 'serve' : 'preview'];
+  return startProcess({
+    name: 'web-console',
+    command: process.execPath,
+    args: [...vite, '--configLoader', 'native', '--host', '127.0.0.1', '--port', String(port)],
+    cwd: webDir,
+    // The dev sign-in mints tokens with the stack's key; the CSP allows the S3 stand-in.
+    env: { AUTH_JWT_SECRET: env.AUTH_JWT_SECRET, AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL },
+    logDir,
+  });
 }

@@ -37,6 +37,16 @@ export const routes: readonly Route[] = [
   },
 ];
 
+/**
+ * The web console (static files): every path on its listener that no route claims. Locally a
+ * static server behind HAProxy's default backend; in AWS CloudFront's default behaviour, the
+ * bucket, with the listener's routes as behaviours to the ALB. `/config.json` always exists.
+ */
+export const webConsole = { listener: 'public', healthPath: '/config.json' } as const satisfies {
+  listener: Listener;
+  healthPath: string;
+};
+
 /** Every app answers these on every port; load balancers health-check them. */
 export const health = { live: '/healthz', ready: '/readyz' } as const;
 

@@ -1,10 +1,12 @@
 import Type from 'typebox';
-import { url } from '../fields.ts';
+import { port, url } from '../fields.ts';
 
 /** The local stack's own settings (`pnpm dev`). */
 export const localStackEnv = Type.Object({
   /** Use an existing Redis instead of starting redis-server. */
   REDIS_URL: Type.Optional(url()),
+  /** The public entry (web console, /uploads, /assets); a free port when this one is taken, 0 for any. */
+  STACK_PUBLIC_PORT: port(8480),
   STACK_INSTANCES: Type.Integer({ minimum: 1, maximum: 8, default: 2 }),
   STACK_STAGE: Type.String({ pattern: '^[a-z][a-z0-9-]{0,19}$', default: 'dev' }),
   /** How often the local stand-in for infra's schedule sweeps the S3 leftovers of deleted assets. */
