@@ -4,9 +4,22 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { assetsTable, type ResourceNames, type TableDefinition } from '@stateless/topology';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  assetsTable,
+  objectCreatedPattern,
+  type ResourceNames,
+  type TableDefinition,
+  uploadEvents,
+} from '@stateless/topology';
 import { assetPipelineDefinition } from '@stateless/workflows';
 
 export const localAccount = '000000000000';
@@ -29,10 +42,66 @@ export const createTableInput = (name: string, table: TableDefinition) => ({
     : undefined,
 });
 
+export interface UploadEventQueues {
+  uploadEventsQueueUrl: string;
+  uploadEventsDeadLetterQueueUrl: string;
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>) {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  if (!QueueUrl || !Attributes?.QueueArn) throw new Error(`CreateQueue ${name} returned no URL or ARN`);
+  return { url: QueueUrl, arn: Attributes.QueueArn };
+}
+
+/**
+ * The trigger as infra builds it: the bucket sends its events to EventBridge, a rule on the
+ * default bus forwards "Object Created" under the originals prefix to a queue, which moves
+ * an event it failed to deliver `maxReceiveCount` times to its dead-letter queue.
+ * (moto does not enforce the queue policy that lets EventBridge send, so none is set here.)
+ */
+export async function createUploadEvents(
+  clients: { s3: S3Client; sqs: SQSClient; events: EventBridgeClient },
+  names: ResourceNames,
+): Promise<UploadEventQueues> {
+  const deadLetters = await createQueue(clients.sqs, names.uploadEventsDeadLetterQueue, {
+    MessageRetentionPeriod: String(uploadEvents.deadLetterRetentionSeconds),
+  });
+  const queue = await createQueue(clients.sqs, names.uploadEventsQueue, {
+    VisibilityTimeout: String(uploadEvents.visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: deadLetters.arn,
+      maxReceiveCount: uploadEvents.maxReceiveCount,
+    }),
+  });
+  await clients.events.send(
+    new PutRuleCommand({
+      Name: names.uploadEventsRule,
+      EventPattern: JSON.stringify(objectCreatedPattern(names.assetsBucket)),
+      State: 'ENABLED',
+    }),
+  );
+  await clients.events.send(
+    new PutTargetsCommand({
+      Rule: names.uploadEventsRule,
+      Targets: [{ Id: 'upload-events', Arn: queue.arn }],
+    }),
+  );
+  await clients.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: names.assetsBucket,
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    }),
+  );
+  return { uploadEventsQueueUrl: queue.url, uploadEventsDeadLetterQueueUrl: deadLetters.url };
+}
+
 /** Creates the stage's table, bucket and state machine; safe to run again. */
 export async function bootstrap(
   clients: { dynamodb: DynamoDBClient; s3: S3Client; sfn: SFNClient },
-  names: ResourceNames,
+  names: Pick<ResourceNames, 'assetsTable' | 'assetsBucket' | 'assetPipeline' | 'workerFunction'>,
   region: string,
 ): Promise<{ stateMachineArn: string }> {
   try {

@@ -1,9 +1,14 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoDbClient, createS3Client, createSfnClient } from '@stateless/aws';
-import { type ResourceNames, resourceNames } from '@stateless/topology';
-import { bootstrap } from './bootstrap.ts';
+import { type ResourceNames, resourceNames, uploadEvents } from '@stateless/topology';
+import { bootstrap, createUploadEvents, lambdaArn } from './bootstrap.ts';
 import { startMoto } from './moto.ts';
 import { freePort } from './ports.ts';
 import { type RedisServer, startRedis } from './redis.ts';
+import { startSqsEventSource } from './sqs-event-source/index.ts';
 import { startStepFunctionsServer } from './stepfunctions/index.ts';
 
 export interface LocalCloudInfo {
@@ -17,6 +22,9 @@ export interface LocalCloudInfo {
   stage: string;
   names: ResourceNames;
   stateMachineArn: string;
+  /** S3 "Object Created" events for originals, delivered to the upload function at `lambdaEndpoint`. */
+  uploadEventsQueueUrl: string;
+  uploadEventsDeadLetterQueueUrl: string;
   /** The environment that points an app or an SDK client at this cloud. */
   env: Record<string, string>;
 }
@@ -37,6 +45,8 @@ export interface LocalCloudOptions {
   lambdaEndpoint?: string;
   /** Scales Step Functions retry and wait intervals (tests use a small number). */
   retryIntervalScale?: number;
+  /** Pollers of the upload events queue (the event source mapping's maximum concurrency). */
+  uploadEventPollers?: number;
 }
 
 /** Credentials the stand-ins accept; nothing here can reach real AWS. */
@@ -49,7 +59,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const names = resourceNames(stage);
   const lambdaEndpoint = options.lambdaEndpoint ?? `http://127.0.0.1:${await freePort()}`;
   const started: { stop(): Promise<void> }[] = [];
+  let delivery: { stop(): Promise<void> } | undefined;
   const stop = async () => {
+    // The delivery first: it polls moto and invokes functions.
+    await delivery?.stop();
     await Promise.allSettled(started.map((s) => s.stop()));
   };
   try {
@@ -89,8 +102,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dynamodb = createDynamoDbClient({ region }, { ...clientConfig, endpoint: moto.url });
     const s3 = createS3Client({ region, forcePathStyle: true }, { ...clientConfig, endpoint: moto.url });
     const sfn = createSfnClient({ region }, { ...clientConfig, endpoint: stepFunctions.url });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: moto.url });
+    const events = new EventBridgeClient({ ...clientConfig, endpoint: moto.url });
     const { stateMachineArn } = await bootstrap({ dynamodb, s3, sfn }, names, region);
-    for (const client of [dynamodb, s3, sfn]) client.destroy();
+    const queues = await createUploadEvents({ s3, sqs, events }, names);
+    for (const client of [dynamodb, s3, sfn, sqs, events]) client.destroy();
+    delivery = await startSqsEventSource({
+      sqsEndpoint: moto.url,
+      queueUrl: queues.uploadEventsQueueUrl,
+      lambdaEndpoint,
+      functionName: lambdaArn(region, names.uploadFunction),
+      region,
+      batchSize: uploadEvents.batchSize,
+      reportBatchItemFailures: uploadEvents.reportBatchItemFailures,
+      ...(options.uploadEventPollers ? { maximumConcurrency: options.uploadEventPollers } : {}),
+      log: deliveryLog(options.logDir),
+    });
     const info: LocalCloudInfo = {
       region,
       awsEndpoint: moto.url,
@@ -100,6 +127,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stage,
       names,
       stateMachineArn,
+      ...queues,
       env: {
         ...clientEnv,
         S3_FORCE_PATH_STYLE: 'true',
@@ -114,4 +142,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await stop();
     throw error;
   }
+}
+
+function deliveryLog(logDir: string | undefined) {
+  if (!logDir) return undefined;
+  mkdirSync(logDir, { recursive: true });
+  const file = join(logDir, 'upload-events.log');
+  return (line: string) => appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
 }

@@ -53,6 +53,7 @@ export function haproxyConfig(
       for (const prefix of route.pathPrefixes) {
         lines.push(`  acl ${acl} path ${prefix}`, `  acl ${acl} path_beg ${prefix}/`);
       }
+      for (const pattern of route.pathPatterns ?? []) lines.push(`  acl ${acl} path_reg ${pattern}`);
       lines.push(`  use_backend ${backend} if ${acl}`);
     }
     const servesConsole = consoleServers.length > 0 && listener === webConsole.listener;

@@ -86,7 +86,7 @@ describe('pnpm dev', () => {
     // Each listener reaches its app; unknown paths are the load balancer's JSON 404, not a 503.
     const publicMiss = await fetch(`${stack.lb}/nope`);
     expect(publicMiss.status).toBe(404);
-    const invoke = await fetch(`${stack.lambda}/2015-03-31/functions/worker/invocations`, {
+    const invoke = await fetch(`${stack.lambda}/2015-03-31/functions/devtest-workflow-worker/invocations`, {
       method: 'POST',
       body: JSON.stringify({ step: 'no-such-step' }),
     });

@@ -1,2 +1,3 @@
 export * from './resources.ts';
 export * from './routes.ts';
+export * from './upload-events.ts';

@@ -7,6 +7,13 @@ export interface ResourceNames {
   assetsBucket: string;
   assetPipeline: string;
   workerFunction: string;
+  /** The upload service's Lambda function (infra names every service `<stage>-<app>`). */
+  uploadFunction: string;
+  /** S3 "Object Created" events for originals, delivered by an EventBridge rule to this queue. */
+  uploadEventsRule: string;
+  uploadEventsQueue: string;
+  /** Where an event goes after `uploadEvents.maxReceiveCount` failed deliveries. */
+  uploadEventsDeadLetterQueue: string;
 }
 
 export const resourceNames = (stage: string): ResourceNames => {
@@ -18,6 +25,10 @@ export const resourceNames = (stage: string): ResourceNames => {
     assetsBucket: `${stage}-stateless-assets`,
     assetPipeline: `${stage}-asset-pipeline`,
     workerFunction: `${stage}-workflow-worker`,
+    uploadFunction: `${stage}-upload-service`,
+    uploadEventsRule: `${stage}-upload-created`,
+    uploadEventsQueue: `${stage}-upload-events`,
+    uploadEventsDeadLetterQueue: `${stage}-upload-events-dlq`,
   };
 };
 

@@ -10,11 +10,22 @@ export interface Route {
   listener: Listener;
   /** Requests whose path equals a prefix or starts with `prefix/` go to the app. */
   pathPrefixes: readonly string[];
+  /** Regular expressions a path may match instead (HAProxy `path_reg`), where a prefix cannot say it. */
+  pathPatterns?: readonly string[];
   app: AppName;
   /** Which of the app's ports serves this listener. */
   port: 'public' | 'internal';
   /** ALB rule priority; lower wins. Unique per listener. */
   priority: number;
+}
+
+/**
+ * Lambda Invoke (`POST /2015-03-31/functions/{FunctionName}/invocations`) of an app's function,
+ * `<stage>-<app>`, named plainly or by its URL-encoded ARN, with or without a qualifier.
+ */
+export function invokePathPattern(app: AppName): string {
+  const colon = '(:|%3A)';
+  return `^/2015-03-31/functions/([^/]*${colon})?[a-z][a-z0-9-]*-${app}(${colon}[^/]*)?/invocations$`;
 }
 
 export const routes: readonly Route[] = [
@@ -27,13 +38,22 @@ export const routes: readonly Route[] = [
     priority: 20,
   },
   { listener: 'internal', pathPrefixes: ['/internal'], app: 'data-api', port: 'internal', priority: 10 },
-  // Locally the Lambda Invoke API is served by the worker's server entry; in AWS it is Lambda itself.
+  // Locally the Lambda Invoke API is served by each function's app; in AWS it is Lambda itself.
   {
     listener: 'lambda',
-    pathPrefixes: ['/2015-03-31/functions'],
+    pathPrefixes: [],
+    pathPatterns: [invokePathPattern('workflow-worker')],
     app: 'workflow-worker',
     port: 'public',
     priority: 10,
+  },
+  {
+    listener: 'lambda',
+    pathPrefixes: [],
+    pathPatterns: [invokePathPattern('upload-service')],
+    app: 'upload-service',
+    port: 'public',
+    priority: 20,
   },
 ];
 
