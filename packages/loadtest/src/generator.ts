@@ -1,0 +1,277 @@
+/**
+ * The load generator, run as its own process (so its CPU is measured apart from
+ * everything else): autocannon's programmatic API with one dynamic request that
+ * the RequestPlanner fills in. It reports one sample per second over IPC and a
+ * summary at the end.
+ */
+import autocannon from 'autocannon';
+import { type Kind, type PlanInput, type PlannedRequest, RequestPlanner, routeOf } from './mix.ts';
+
+export interface GeneratorConfig extends Omit<PlanInput, 'random'> {
+  baseUrl: string;
+  connections: number;
+  durationSeconds: number;
+}
+
+export interface SecondSample {
+  /** Seconds since the generator started. */
+  t: number;
+  requests: number;
+  /** Answers other than 2xx, plus connection errors and timeouts. */
+  failed: number;
+  status5xx: number;
+  errors: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  byKind: Partial<Record<Kind, number>>;
+  cacheHits: number;
+  cacheMisses: number;
+}
+
+export interface RouteSummary {
+  route: string;
+  kind: Kind;
+  requests: number;
+  failed: number;
+  statuses: Record<string, number>;
+  cacheHits: number;
+  cacheMisses: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface GeneratorResult {
+  seconds: SecondSample[];
+  routes: RouteSummary[];
+  acknowledged: Record<string, number>;
+  /** The first few failed requests, for the report. */
+  failures: string[];
+  totals: {
+    requests: number;
+    failed: number;
+    status5xx: number;
+    errors: number;
+    timeouts: number;
+    rps: number;
+    p50: number;
+    p95: number;
+    p99: number;
+  };
+  durationSeconds: number;
+  generatorCpuSeconds: number;
+}
+
+export type GeneratorMessage =
+  | { type: 'second'; sample: SecondSample }
+  | { type: 'done'; result: GeneratorResult };
+
+export const percentile = (sorted: ArrayLike<number>, p: number) =>
+  sorted.length === 0
+    ? 0
+    : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+class Latencies {
+  private values = new Float64Array(1024);
+  length = 0;
+  push(ms: number) {
+    if (this.length === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[this.length++] = ms;
+  }
+  sorted() {
+    return this.values.slice(0, this.length).sort();
+  }
+}
+
+export async function generate(config: GeneratorConfig, onSecond: (sample: SecondSample) => void) {
+  const planner = new RequestPlanner(config);
+  const cpuStart = process.cpuUsage();
+  const routes = new Map<
+    Kind,
+    { latencies: Latencies; statuses: Record<string, number>; failed: number; hits: number; misses: number }
+  >();
+  const failures: string[] = [];
+  const all = new Latencies();
+  let second = newSecond(0);
+  let secondLatencies = new Latencies();
+  const seconds: SecondSample[] = [];
+  let totalFailed = 0;
+  let total5xx = 0;
+  let totalErrors = 0;
+
+  // autocannon calls onResponse and then emits 'response' synchronously for the same answer:
+  // `answered` carries what onResponse learned to the 'response' handler, which has the latency.
+  let answered: { request: PlannedRequest; status: number; cache: string | undefined } | undefined;
+
+  let finished: (result: autocannon.Result) => void = () => {};
+  let failed: (error: Error) => void = () => {};
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finished = resolve;
+    failed = reject;
+  });
+  const instance = autocannon(
+    {
+      url: config.baseUrl,
+      connections: config.connections,
+      duration: config.durationSeconds,
+      timeout: 10,
+      requests: [
+        {
+          setupRequest: (request, context) => {
+            const planned = planner.next();
+            (context as { planned?: PlannedRequest }).planned = planned;
+            return {
+              ...request,
+              method: planned.method,
+              path: planned.path,
+              headers: planned.headers,
+              body: planned.body,
+            };
+          },
+          onResponse: (status, body, context, headers) => {
+            const request = (context as { planned: PlannedRequest }).planned;
+            const headerMap = headers as Record<string, string | undefined>;
+            planner.answered(request, status, headerMap, body);
+            answered = { request, status, cache: headerMap['x-cache'] };
+            if ((status < 200 || status > 299) && failures.length < 20) {
+              failures.push(`${request.method} ${request.path} → ${status} ${body.slice(0, 200)}`);
+            }
+          },
+        },
+      ],
+    },
+    (error, result) => (error ? failed(error) : finished(result)),
+  );
+
+  instance.on('response', (_client, status: number, _bytes: number, responseTime: number) => {
+    if (!answered) return;
+    const { kind } = answered.request;
+    let route = routes.get(kind);
+    if (!route) {
+      route = { latencies: new Latencies(), statuses: {}, failed: 0, hits: 0, misses: 0 };
+      routes.set(kind, route);
+    }
+    route.latencies.push(responseTime);
+    route.statuses[status] = (route.statuses[status] ?? 0) + 1;
+    all.push(responseTime);
+    secondLatencies.push(responseTime);
+    second.requests++;
+    second.byKind[kind] = (second.byKind[kind] ?? 0) + 1;
+    if (answered.cache === 'hit') {
+      route.hits++;
+      second.cacheHits++;
+    } else if (answered.cache === 'miss') {
+      route.misses++;
+      second.cacheMisses++;
+    }
+    if (status < 200 || status > 299) {
+      route.failed++;
+      second.failed++;
+      totalFailed++;
+    }
+    if (status >= 500) {
+      second.status5xx++;
+      total5xx++;
+    }
+    answered = undefined;
+  });
+  // Connection errors and timeouts (autocannon reports both as reqError).
+  instance.on('reqError', (error: Error) => {
+    second.errors++;
+    second.failed++;
+    totalErrors++;
+    totalFailed++;
+    if (failures.length < 20) failures.push(`request error: ${error.message}`);
+  });
+
+  const started = performance.now();
+  const tick = setInterval(() => {
+    const sorted = secondLatencies.sorted();
+    Object.assign(second, {
+      p50: round(percentile(sorted, 50)),
+      p95: round(percentile(sorted, 95)),
+      p99: round(percentile(sorted, 99)),
+    });
+    seconds.push(second);
+    onSecond(second);
+    second = newSecond(Math.round((performance.now() - started) / 1000));
+    secondLatencies = new Latencies();
+  }, 1000);
+
+  const result = await done;
+  clearInterval(tick);
+  const elapsed = (performance.now() - started) / 1000;
+  const sortedAll = all.sorted();
+  const cpu = process.cpuUsage(cpuStart);
+  const generatorResult: GeneratorResult = {
+    seconds,
+    routes: [...routes].map(([kind, r]) => {
+      const sorted = r.latencies.sorted();
+      const sum = sorted.reduce((a, b) => a + b, 0);
+      return {
+        route: routeOf[kind],
+        kind,
+        requests: sorted.length,
+        failed: r.failed,
+        statuses: r.statuses,
+        cacheHits: r.hits,
+        cacheMisses: r.misses,
+        mean: round(sum / Math.max(1, sorted.length)),
+        p50: round(percentile(sorted, 50)),
+        p95: round(percentile(sorted, 95)),
+        p99: round(percentile(sorted, 99)),
+        max: round(sorted[sorted.length - 1] ?? 0),
+      };
+    }),
+    acknowledged: planner.acknowledged,
+    failures,
+    totals: {
+      requests: sortedAll.length,
+      failed: totalFailed,
+      status5xx: total5xx,
+      errors: totalErrors - result.timeouts,
+      timeouts: result.timeouts,
+      rps: Math.round(sortedAll.length / elapsed),
+      p50: round(percentile(sortedAll, 50)),
+      p95: round(percentile(sortedAll, 95)),
+      p99: round(percentile(sortedAll, 99)),
+    },
+    durationSeconds: Math.round(elapsed * 10) / 10,
+    generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+  return generatorResult;
+}
+
+function newSecond(t: number): SecondSample {
+  return {
+    t,
+    requests: 0,
+    failed: 0,
+    status5xx: 0,
+    errors: 0,
+    p50: 0,
+    p95: 0,
+    p99: 0,
+    byKind: {},
+    cacheHits: 0,
+    cacheMisses: 0,
+  };
+}
+
+// As a child process: the config comes as the first IPC message, samples and the result go back.
+if (process.send && process.argv.includes('--child')) {
+  process.once('message', async (config: GeneratorConfig) => {
+    const send = (message: GeneratorMessage) => process.send?.(message);
+    const result = await generate(config, (sample) => send({ type: 'second', sample }));
+    send({ type: 'done', result });
+    process.disconnect();
+  });
+}

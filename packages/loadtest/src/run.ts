@@ -1,0 +1,103 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { type CpuProfile, CpuSampler } from './cpu.ts';
+import type { GeneratorConfig, GeneratorMessage, GeneratorResult, SecondSample } from './generator.ts';
+
+export interface TimedAction {
+  /** Seconds after the load starts. */
+  at: number;
+  what: string;
+  run(): Promise<unknown>;
+}
+
+export interface PhaseEvent {
+  t: number;
+  what: string;
+  /** How long the action took, or why it failed. */
+  tookMs?: number;
+  error?: string;
+}
+
+export interface PhaseResult {
+  name: string;
+  description: string;
+  config: Omit<GeneratorConfig, 'hot' | 'cold' | 'edit' | 'tokens'> & { assets: number };
+  load: GeneratorResult;
+  cpu: CpuProfile;
+  events: PhaseEvent[];
+}
+
+const progress = (name: string, s: SecondSample) => {
+  const line = `[${name}] ${String(s.t).padStart(3)} s  ${String(s.requests).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  failed ${s.failed}  5xx ${s.status5xx}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r\u001b[2K${line}`);
+  else if (s.t % 5 === 0) process.stderr.write(`${line}\n`);
+};
+
+/**
+ * One load phase: the generator in its own process, CPU sampled for every
+ * process of the stack, and the given actions (kills, outages) at their times.
+ * Bounded: the generator stops after `durationSeconds`, the actions are awaited.
+ */
+export async function runPhase(options: {
+  name: string;
+  description: string;
+  generator: GeneratorConfig;
+  /** Root processes whose descendants are measured, with a name for each root. */
+  cpuRoots: Record<number, string>;
+  actions?: TimedAction[];
+}): Promise<PhaseResult> {
+  const child = fork(join(import.meta.dirname, 'generator.ts'), ['--child'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const sampler = new CpuSampler({ ...options.cpuRoots, [process.pid]: 'load test driver' }).start();
+  const started = performance.now();
+  const events: PhaseEvent[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const actionsDone = (options.actions ?? []).map(
+    (action) =>
+      new Promise<void>((resolve) => {
+        timers.push(
+          setTimeout(async () => {
+            const t = Math.round((performance.now() - started) / 100) / 10;
+            const event: PhaseEvent = { t, what: action.what };
+            events.push(event);
+            try {
+              await action.run();
+              event.tookMs = Math.round(performance.now() - started - t * 1000);
+            } catch (error) {
+              event.error = (error as Error).message;
+            }
+            resolve();
+          }, action.at * 1000),
+        );
+      }),
+  );
+  try {
+    const load = await new Promise<GeneratorResult>((resolve, reject) => {
+      child.on('message', (message: GeneratorMessage) => {
+        if (message.type === 'second') progress(options.name, message.sample);
+        else resolve(message.result);
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`the load generator exited with ${code} before its result`)),
+      );
+      child.send(options.generator);
+    });
+    await Promise.all(actionsDone);
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    const { hot, cold, edit, tokens, ...config } = options.generator;
+    return {
+      name: options.name,
+      description: options.description,
+      config: { ...config, assets: hot.length + cold.length + edit.length },
+      load,
+      cpu: sampler.stop(),
+      events,
+    };
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    sampler.stop();
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}

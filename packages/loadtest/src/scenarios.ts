@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import type { GeneratorConfig } from './generator.ts';
+import { type Mix, readOnlyMix } from './mix.ts';
+import { type PhaseResult, runPhase, type TimedAction } from './run.ts';
+import type { LoadStack } from './stack.ts';
+import {
+  type Acknowledged,
+  cachedAssetCount,
+  checkInvariants,
+  type InvariantResult,
+  openStores,
+  type SeededAsset,
+  type Stores,
+  seedAssets,
+} from './stores.ts';
+
+export type ScenarioName = 'mix' | 'scale' | 'kill' | 'redis';
+export const scenarioNames: ScenarioName[] = ['mix', 'scale', 'kill', 'redis'];
+
+export interface ScenarioOptions {
+  scenarios: ScenarioName[];
+  connections: number;
+  /** Seconds of each mixed-load phase (mix, kill, redis). */
+  durationSeconds: number;
+  /** Seconds per instance count of the scale-out. */
+  scaleSeconds: number;
+  scaleCounts: number[];
+  mix: Mix;
+  owners: number;
+  assetsPerOwner: number;
+}
+
+export interface ScenarioResult extends PhaseResult {
+  invariants: InvariantResult[];
+  /** Figures particular to the scenario (instances, cache fill). */
+  facts: Record<string, number | string>;
+}
+
+/**
+ * The seeded data of a run, split by use: edited assets (one writer each),
+ * a cold tail read in order, the rest read with a Zipf distribution.
+ */
+export class Dataset {
+  readonly acknowledged: Acknowledged = {};
+  private coldOffset = 0;
+  constructor(
+    readonly hot: SeededAsset[],
+    private readonly cold: SeededAsset[],
+    readonly edit: SeededAsset[],
+    readonly tokens: Record<string, string>,
+  ) {}
+
+  /** The cold tail not read yet (earlier phases used the start of it). */
+  coldTail() {
+    return this.cold.slice(this.coldOffset);
+  }
+
+  record(phase: PhaseResult) {
+    const cold = phase.load.routes.find((r) => r.kind === 'cold');
+    this.coldOffset = Math.min(this.cold.length, this.coldOffset + (cold?.requests ?? 0));
+    for (const [id, version] of Object.entries(phase.load.acknowledged)) {
+      this.acknowledged[id] = Math.max(this.acknowledged[id] ?? 0, version);
+    }
+  }
+}
+
+/** Seeds the run's users and assets and splits them by use. */
+export async function prepareDataset(
+  stores: Stores,
+  options: Pick<ScenarioOptions, 'owners' | 'assetsPerOwner'>,
+  tokenFor: (userId: string) => Promise<string>,
+) {
+  const runId = randomBytes(3).toString('hex');
+  const owners = Array.from({ length: options.owners }, (_, i) => `loadtest-${runId}-user-${i}`);
+  const seeded = await seedAssets(stores, owners, options.assetsPerOwner, runId);
+  const tokens = Object.fromEntries(await Promise.all(owners.map(async (o) => [o, await tokenFor(o)])));
+  return splitDataset(seeded, tokens);
+}
+
+export function splitDataset(seeded: SeededAsset[], tokens: Record<string, string>) {
+  // Interleave owners so every slice has all of them.
+  const byIndex = [...seeded].sort((a, b) => a.id.slice(-5).localeCompare(b.id.slice(-5)));
+  const editCount = Math.min(200, Math.floor(byIndex.length / 10));
+  const coldCount = Math.floor(byIndex.length * 0.4);
+  return new Dataset(
+    byIndex.slice(editCount, byIndex.length - coldCount),
+    byIndex.slice(byIndex.length - coldCount),
+    byIndex.slice(0, editCount),
+    tokens,
+  );
+}
+
+/** Runs the chosen scenarios on a stack started for the purpose, each followed by the invariants. */
+export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
+  const stores = openStores(stack.stores);
+  try {
+    const data = await prepareDataset(stores, options, stack.userToken);
+    const cpuRoots = { [process.pid]: 'load test driver (+ Step Functions server)' };
+    const results: ScenarioResult[] = [];
+    const generator = (mix: Mix, durationSeconds: number): GeneratorConfig => ({
+      baseUrl: stack.urls.public,
+      connections: options.connections,
+      durationSeconds,
+      mix,
+      hot: data.hot,
+      cold: data.coldTail(),
+      edit: mix.patch > 0 ? data.edit : [],
+      tokens: data.tokens,
+    });
+    const phase = async (
+      name: string,
+      description: string,
+      mix: Mix,
+      seconds: number,
+      actions: TimedAction[] = [],
+      facts: Record<string, number | string> = {},
+    ) => {
+      const result = await runPhase({
+        name,
+        description,
+        generator: generator(mix, seconds),
+        cpuRoots,
+        actions,
+      });
+      data.record(result);
+      const invariants = await checkInvariants(stores, data.acknowledged);
+      const scenario: ScenarioResult = {
+        ...result,
+        invariants,
+        facts: { ...facts, 'data-api instances': stack.running('data-api').length },
+      };
+      results.push(scenario);
+      return scenario;
+    };
+
+    if (options.scenarios.includes('mix')) {
+      await phase(
+        'mix',
+        'The realistic mix at the starting instance counts.',
+        options.mix,
+        options.durationSeconds,
+      );
+    }
+    if (options.scenarios.includes('scale')) {
+      for (const count of options.scaleCounts) {
+        await stack.scaleDataApi(count);
+        await phase(
+          `scale-${count}`,
+          `Cached reads (Zipf over ${data.hot.length} assets) at ${count} data-api instance(s) behind HAProxy.`,
+          readOnlyMix,
+          options.scaleSeconds,
+        );
+      }
+      await stack.scaleDataApi(2);
+    }
+    if (options.scenarios.includes('kill')) {
+      const d = options.durationSeconds;
+      const facts: Record<string, string> = {};
+      const actions: TimedAction[] = (['data-api', 'upload-service', 'workflow-worker'] as const).map(
+        (app) => ({
+          at: d / 3,
+          what: `SIGKILL ${app} (one of ${stack.running(app).length})`,
+          run: async () => {
+            const victim = stack.running(app).at(-1);
+            if (!victim || stack.running(app).length < 2) throw new Error(`fewer than two ${app} instances`);
+            facts[`killed ${app}`] = `${victim.name} (pid ${victim.child.pid})`;
+            await stack.kill(victim);
+          },
+        }),
+      );
+      await phase(
+        'kill',
+        'The mix while one instance of each app is SIGKILLed (no drain).',
+        options.mix,
+        d,
+        actions,
+        facts,
+      );
+      // Replace the killed instances for the scenarios after this one.
+      for (const app of ['data-api', 'upload-service', 'workflow-worker'] as const) {
+        while (stack.running(app).length < 2) await stack.addInstance(app);
+      }
+      await stack.reloadBalancer();
+    }
+    if (options.scenarios.includes('redis')) {
+      const d = options.durationSeconds;
+      const redis = stack.cloud.redis;
+      if (!redis) throw new Error('the redis scenario needs the stack to run its own Redis');
+      const facts: Record<string, number> = {};
+      const result = await phase(
+        'redis',
+        'The mix while Redis is stopped (an empty cache when it is back, as after a failover) and started again.',
+        options.mix,
+        d,
+        [
+          {
+            at: d / 3,
+            what: 'Redis stopped',
+            run: async () => {
+              facts['cached assets before the outage'] = await cachedAssetCount(stores);
+              await redis.stop();
+            },
+          },
+          {
+            at: (2 * d) / 3,
+            what: 'Redis started again (empty)',
+            run: async () => {
+              await redis.start();
+              facts['cached assets just after the restart'] = await cachedAssetCount(stores);
+            },
+          },
+        ],
+        facts,
+      );
+      result.facts['cached assets at the end'] = await cachedAssetCount(stores);
+    }
+    return results;
+  } finally {
+    stores.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildReport, describeMachine, writeReport } from '../src/report.ts';
+import { runScenarios } from '../src/scenarios.ts';
+import { publicDocuments, runSchemathesis } from '../src/schemathesis.ts';
+import { LoadStack } from '../src/stack.ts';
+import { checkInvariants, openStores, seedAssets } from '../src/stores.ts';
+
+/**
+ * The whole system on this machine: two instances of every app behind HAProxy,
+ * on a local cloud of its own. The per-user rate limit is raised through config
+ * (RATE_LIMIT_PER_MINUTE), as a test stack's would be, so the fuzzer and the
+ * load are not answered 429.
+ */
+let stack: LoadStack;
+const logDir = mkdtempSync(join(tmpdir(), 'loadtest-'));
+
+beforeAll(async () => {
+  stack = await LoadStack.start({
+    instances: { 'upload-service': 2, 'data-api': 2, 'workflow-worker': 2 },
+    logDir,
+    appEnv: { RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('Schemathesis against every public OpenAPI document, through the load balancer', () => {
+  it.each(publicDocuments)('%s: every check passes, and the invariants hold afterwards', async (document) => {
+    const stores = openStores(stack.stores);
+    try {
+      const owner = `fuzz-${randomBytes(3).toString('hex')}`;
+      await seedAssets(stores, [owner], 5, randomBytes(3).toString('hex'));
+      const run = await runSchemathesis({
+        baseUrl: stack.urls.public,
+        document,
+        token: await stack.userToken(owner),
+      });
+      expect(run.output).not.toMatch(/Server error|5\d\d Internal/i);
+      expect(run.exitCode, run.output.slice(-6_000)).toBe(0);
+      const broken = (await checkInvariants(stores, {})).filter((i) => !i.ok);
+      expect(broken).toEqual([]);
+    } finally {
+      stores.close();
+    }
+  });
+});
+
+describe('the short load test (mix, one instance of each app SIGKILLed, Redis stopped and started)', () => {
+  it('fails no request, answers no 5xx, and every invariant holds after every scenario', async () => {
+    const scenarios = await runScenarios(stack, {
+      scenarios: ['mix', 'kill', 'redis'],
+      connections: 16,
+      durationSeconds: 6,
+      scaleSeconds: 1,
+      scaleCounts: [],
+      mix: { get: 70, cold: 5, list: 15, patch: 10 },
+      owners: 2,
+      assetsPerOwner: 100,
+    });
+    expect(scenarios.map((s) => s.name)).toEqual(['mix', 'kill', 'redis']);
+    for (const s of scenarios) {
+      expect(s.load.totals.requests, s.name).toBeGreaterThan(20);
+      expect(s.load.failures, s.name).toEqual([]);
+      expect(s.load.totals.status5xx, s.name).toBe(0);
+      expect(
+        s.invariants.filter((i) => !i.ok),
+        s.name,
+      ).toEqual([]);
+      expect(
+        s.events.filter((e) => e.error),
+        s.name,
+      ).toEqual([]);
+    }
+    const [mix, kill, redis] = scenarios as [
+      (typeof scenarios)[0],
+      (typeof scenarios)[0],
+      (typeof scenarios)[0],
+    ];
+    // Edits were acknowledged, and the invariant compared them with the table.
+    expect(Object.keys(mix.load.acknowledged).length).toBeGreaterThan(0);
+    expect(mix.invariants.find((i) => i.name.startsWith('acknowledged'))?.checked).toBeGreaterThan(0);
+    // One instance of each app was really killed mid-load.
+    expect(kill.events.map((e) => e.what)).toHaveLength(3);
+    expect(Object.keys(kill.facts).filter((k) => k.startsWith('killed'))).toHaveLength(3);
+    // The cache emptied with Redis and filled again once it was back.
+    const { facts } = redis;
+    expect(Number(facts['cached assets before the outage'])).toBeGreaterThan(0);
+    expect(Number(facts['cached assets at the end'])).toBeGreaterThan(
+      Number(facts['cached assets just after the restart']),
+    );
+    expect(redis.invariants.find((i) => i.name.startsWith('the cache'))?.checked).toBeGreaterThan(0);
+
+    const report = buildReport('short load test', describeMachine(), {}, scenarios, []);
+    expect(report.passed).toBe(true);
+    const files = writeReport(report, logDir, 'short');
+    expect(readFileSync(files.html, 'utf8')).toContain('<svg');
+  });
+});
