@@ -1,19 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, describeMachine, writeReport } from '../src/report.ts';
 import { runScenarios } from '../src/scenarios.ts';
-import { publicDocuments, runSchemathesis } from '../src/schemathesis.ts';
 import { LoadStack } from '../src/stack.ts';
-import { checkInvariants, openStores, seedAssets } from '../src/stores.ts';
 
 /**
  * The whole system on this machine: two instances of every app behind HAProxy,
  * on a local cloud of its own. The per-user rate limit is raised through config
- * (RATE_LIMIT_PER_MINUTE), as a test stack's would be, so the fuzzer and the
- * load are not answered 429.
+ * (RATE_LIMIT_PER_MINUTE), as a test stack's would be, so the load is not
+ * answered 429.
  */
 let stack: LoadStack;
 const logDir = mkdtempSync(join(tmpdir(), 'loadtest-'));
@@ -27,27 +24,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-});
-
-describe('Schemathesis against every public OpenAPI document, through the load balancer', () => {
-  it.each(publicDocuments)('%s: every check passes, and the invariants hold afterwards', async (document) => {
-    const stores = openStores(stack.stores);
-    try {
-      const owner = `fuzz-${randomBytes(3).toString('hex')}`;
-      await seedAssets(stores, [owner], 5, randomBytes(3).toString('hex'));
-      const run = await runSchemathesis({
-        baseUrl: stack.urls.public,
-        document,
-        token: await stack.userToken(owner),
-      });
-      expect(run.output).not.toMatch(/Server error|5\d\d Internal/i);
-      expect(run.exitCode, run.output.slice(-6_000)).toBe(0);
-      const broken = (await checkInvariants(stores, {})).filter((i) => !i.ok);
-      expect(broken).toEqual([]);
-    } finally {
-      stores.close();
-    }
-  });
 });
 
 describe('the short load test (mix, one instance of each app SIGKILLed, Redis stopped and started)', () => {
