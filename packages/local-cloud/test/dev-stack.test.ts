@@ -83,9 +83,13 @@ describe('pnpm dev', () => {
     for (const instance of stack.instances) {
       for (const url of instance.urls) expect((await fetch(`${url}/healthz`)).status, url).toBe(200);
     }
-    // Each listener reaches its app; unknown paths are the load balancer's JSON 404, not a 503.
-    const publicMiss = await fetch(`${stack.lb}/nope`);
-    expect(publicMiss.status).toBe(404);
+    // Each listener reaches its app. The public entry's other paths are the web console's; the
+    // internal entry answers unknown paths with the load balancer's JSON 404, not a 503.
+    const webConsole = await fetch(`${stack.lb}/`);
+    expect(webConsole.status).toBe(200);
+    expect(webConsole.headers.get('content-type')).toMatch(/text\/html/);
+    const internalMiss = await fetch(`${stack.internal}/nope`);
+    expect(internalMiss.status).toBe(404);
     const invoke = await fetch(`${stack.lambda}/2015-03-31/functions/devtest-workflow-worker/invocations`, {
       method: 'POST',
       body: JSON.stringify({ step: 'no-such-step' }),
