@@ -3,21 +3,35 @@ import type { Environment } from './environments.ts';
 import { PlatformStack } from './platform-stack.ts';
 import { ServiceStack } from './service-stack.ts';
 import { SweepDeletedSchedule } from './sweep-schedule.ts';
+import { UploadTrigger } from './upload-trigger.ts';
 import { WorkflowStack } from './workflow-stack.ts';
 
 /**
- * The four stacks of one environment. References flow platform → workflow →
+ * The stacks of one environment. References flow platform → workflow →
  * upload-service and platform → data-api; each app stack deploys on its own.
  */
 export function buildApp(app: App, environment: Environment) {
   const platform = new PlatformStack(app, environment);
   const workflow = new WorkflowStack(app, environment, platform);
-  const uploadService = new ServiceStack(app, 'upload-service', environment, { platform, workflow });
-  const dataApi = new ServiceStack(app, 'data-api', environment, { platform, workflow });
+  const uploadService = new ServiceStack(app, 'upload-service', environment, {
+    platform,
+    pipeline: workflow,
+  });
+  new UploadTrigger(uploadService, 'upload-trigger', {
+    stage: environment.stage,
+    bucketName: platform.assetsBucketName,
+    function: uploadService.service.function,
+    functionTimeoutSeconds: environment.lambdas['upload-service'].timeoutSeconds,
+  });
+  const dataApi = new ServiceStack(app, 'data-api', environment, {
+    platform,
+    asyncDeadLetterQueue: 'data-api-async',
+  });
   new SweepDeletedSchedule(dataApi, 'sweep-deleted', {
     function: dataApi.service.function,
     every: environment.sweepDeletedEvery,
     ruleName: `${environment.stage}-data-api-sweep-deleted`,
+    deadLetterQueue: dataApi.deadLetterQueue,
   });
   return { platform, workflow, uploadService, dataApi };
 }

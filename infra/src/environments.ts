@@ -34,12 +34,29 @@ export interface Environment {
     /** Private subnets reach the internet (identity provider's JWKS) through NAT. */
     natGateways: 'single' | 'per-zone';
   };
-  /** With a certificate the public ALB serves HTTPS on 443 and redirects 80; without, plain HTTP on 80. */
-  publicCertificateArn?: string;
+  /**
+   * The public ALB's domain: the issued ACM certificate for it is looked up, and the ALB serves
+   * HTTPS on 443 (TLS 1.2+) and redirects 80 there. Unset, plain HTTP on 80 (a stage without a
+   * certificate; the checkov skips say so).
+   */
+  publicCertificateDomain?: string;
+  /** The public ALB's WAF: AWS managed rule sets plus a per-IP rate rule. */
+  waf: { requestsPerFiveMinutesPerIp: number };
+  /** More than one cluster turns on multi-AZ automatic failover. */
   redis: { nodeType: string; engineVersion: string; cacheClusters: number };
-  bucket: { corsAllowedOrigins: readonly string[]; forceDestroy: boolean };
+  bucket: {
+    corsAllowedOrigins: readonly string[];
+    forceDestroy: boolean;
+    /** Overwritten or deleted object versions stay this long (versioning is on). */
+    noncurrentVersionDays: number;
+  };
   deletionProtection: boolean;
+  /** CloudWatch log groups (Lambda, Step Functions, WAF). */
   logRetentionDays: number;
+  /** ALB, S3 access and VPC flow logs in the log bucket. */
+  accessLogDays: number;
+  /** Who the stage's alarm topic notifies (SNS email subscriptions; each confirms once). */
+  alarmEmails: readonly string[];
   lambdas: Record<AppName, LambdaSettings>;
   /**
    * How often the data-api Lambda sweeps deleted assets whose S3 objects outlived their
@@ -64,11 +81,13 @@ const lambdas = (memory: Partial<Record<AppName, number>>): Record<AppName, Lamb
     handler: 'lambda.handler',
     memoryMb: memory[app] ?? 512,
     timeoutSeconds,
-    architecture: 'x86_64',
+    // The shared build ships sharp's linux-arm64 binaries; Graviton is also about 20% cheaper.
+    architecture: 'arm64',
   });
   return {
     'data-api': settings('data-api', 15),
-    'upload-service': settings('upload-service', 60),
+    // Signs and records only; the upload events queue's visibility timeout is six times this.
+    'upload-service': settings('upload-service', 10),
     'workflow-worker': settings('workflow-worker', 300),
   };
 };
@@ -78,10 +97,17 @@ export const environments = {
     stage: 'dev',
     region: 'us-east-1',
     network: { cidr: '10.20.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 'single' },
+    waf: { requestsPerFiveMinutesPerIp: 2000 },
     redis: { nodeType: 'cache.t4g.micro', engineVersion: '7.1', cacheClusters: 1 },
-    bucket: { corsAllowedOrigins: ['http://localhost:5173', 'https://dev.example.com'], forceDestroy: true },
+    bucket: {
+      corsAllowedOrigins: ['http://localhost:5173', 'https://dev.example.com'],
+      forceDestroy: true,
+      noncurrentVersionDays: 3,
+    },
     deletionProtection: false,
     logRetentionDays: 7,
+    accessLogDays: 14,
+    alarmEmails: [],
     lambdas: lambdas({ 'workflow-worker': 1024 }),
     sweepDeletedEvery: 'rate(15 minutes)',
     appSettings: {
@@ -104,10 +130,18 @@ export const environments = {
       availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
       natGateways: 'per-zone',
     },
+    publicCertificateDomain: 'app.example.com',
+    waf: { requestsPerFiveMinutesPerIp: 2000 },
     redis: { nodeType: 'cache.r7g.large', engineVersion: '7.1', cacheClusters: 2 },
-    bucket: { corsAllowedOrigins: ['https://app.example.com'], forceDestroy: false },
+    bucket: {
+      corsAllowedOrigins: ['https://app.example.com'],
+      forceDestroy: false,
+      noncurrentVersionDays: 30,
+    },
     deletionProtection: true,
-    logRetentionDays: 90,
+    logRetentionDays: 365,
+    accessLogDays: 365,
+    alarmEmails: ['oncall@example.com'],
     lambdas: lambdas({ 'data-api': 1024, 'workflow-worker': 2048 }),
     sweepDeletedEvery: 'rate(5 minutes)',
     appSettings: {

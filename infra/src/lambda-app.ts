@@ -7,7 +7,14 @@ import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { infraDir, type LambdaSettings } from './environments.ts';
 import { lambdaNodeRuntime } from './node-runtime.ts';
-import { type Grant, lambdaRuntimePermissions, policyDocument, type ResourceRef } from './permissions.ts';
+import {
+  anyResource,
+  type Grant,
+  lambdaDeadLetterPermissions,
+  lambdaRuntimePermissions,
+  policyDocument,
+  type ResourceRef,
+} from './permissions.ts';
 
 export interface LambdaAppProps {
   functionName: string;
@@ -19,9 +26,14 @@ export interface LambdaAppProps {
   subnetIds: string[];
   securityGroupId: string;
   logRetentionDays: number;
+  /** For functions invoked asynchronously: where an event goes after Lambda's two retries. */
+  deadLetterQueueArn?: string;
 }
 
-/** A Node.js Lambda function in the VPC's private subnets, with its log group and least-privilege role. */
+/**
+ * A Node.js Lambda function in the VPC's private subnets, with its log group, X-Ray
+ * tracing, a least-privilege role, and (if it is invoked asynchronously) a dead-letter queue.
+ */
 export class LambdaApp extends Construct {
   readonly function: LambdaFunction;
   readonly role: IamRole;
@@ -44,10 +56,10 @@ export class LambdaApp extends Construct {
     const runtime = new IamRolePolicy(this, 'runtime-policy', {
       name: 'lambda-runtime',
       role: this.role.id,
-      policy: policyDocument(lambdaRuntimePermissions, {
-        logGroup: `${logGroup.arn}:*`,
-        anyNetworkInterface: '*',
-      }),
+      policy: policyDocument(
+        [...lambdaRuntimePermissions, ...(props.deadLetterQueueArn ? lambdaDeadLetterPermissions : [])],
+        { ...anyResource, logGroup: `${logGroup.arn}:*`, deadLetterQueue: props.deadLetterQueueArn },
+      ),
     });
     new IamRolePolicy(this, 'app-policy', {
       name: 'app',
@@ -71,6 +83,8 @@ export class LambdaApp extends Construct {
       environment: { variables: props.environment },
       vpcConfig: { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId] },
       loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+      tracingConfig: { mode: 'Active' },
+      ...(props.deadLetterQueueArn && { deadLetterConfig: { targetArn: props.deadLetterQueueArn } }),
       dependsOn: [logGroup, runtime],
     });
   }

@@ -8,10 +8,17 @@ export type ResourceRef =
   | 'assetsTableIndexes'
   | 'assetsBucket'
   | 'assetsBucketObjects'
+  /** `originals/*`: where uploads land (topology's originalsPrefix). */
+  | 'assetsOriginals'
   | 'assetPipeline'
   | 'workerFunction'
+  | 'uploadEventsQueue'
+  | 'deadLetterQueue'
   | 'logGroup'
-  | 'anyNetworkInterface';
+  /** The `*` resources AWS requires: these APIs cannot be scoped. */
+  | 'anyNetworkInterface'
+  | 'anyTrace'
+  | 'anyLogDelivery';
 
 export interface Grant {
   actions: readonly string[];
@@ -24,13 +31,8 @@ export type Workload = 'data-api' | 'upload-service' | 'workflow-worker' | 'asse
 export const permissions = {
   'data-api': [
     {
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-      ],
+      // No DeleteItem: deletes are tombstones (UpdateItem), and records expire through TTL.
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       // Indexes: byOwner (lists) and byCleanup (the deleted-assets sweep); `index/*`.
       resources: ['assetsTable', 'assetsTableIndexes'],
     },
@@ -40,13 +42,19 @@ export const permissions = {
   'upload-service': [
     {
       // PutObject covers CreateMultipartUpload/UploadPart/CompleteMultipartUpload and presigned PUTs.
+      // Only under originals/: the service builds every key there, and nothing else is its to sign.
       actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      resources: ['assetsBucketObjects'],
+      resources: ['assetsOriginals'],
     },
     // HeadBucket, the /readyz check.
     { actions: ['s3:ListBucket'], resources: ['assetsBucket'] },
     // DescribeStateMachine is the /readyz check.
     { actions: ['states:StartExecution', 'states:DescribeStateMachine'], resources: ['assetPipeline'] },
+    // The SQS event source mapping polls with the function's role (Object Created events).
+    {
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      resources: ['uploadEventsQueue'],
+    },
   ],
   'workflow-worker': [
     // Read the original, write derivatives.
@@ -57,13 +65,20 @@ export const permissions = {
   'asset-pipeline': [{ actions: ['lambda:InvokeFunction'], resources: ['workerFunction'] }],
 } as const satisfies Record<Workload, readonly Grant[]>;
 
+/** X-Ray trace segments; AWS allows no resource but `*`. */
+const tracing: Grant = {
+  actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  resources: ['anyTrace'],
+};
+
 /**
- * What the Lambda service needs to run any function in a VPC and ship its logs.
- * Granted in a separate policy from the app's own. EC2 network-interface calls
- * cannot be scoped to resources (AWS requires `*`); this is the only `*`.
+ * What the Lambda service needs to run any function in a VPC, ship its logs and traces.
+ * Granted in a separate policy from the app's own. EC2 network-interface and X-Ray calls
+ * cannot be scoped to resources (AWS requires `*`).
  */
 export const lambdaRuntimePermissions = [
   { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['logGroup'] },
+  tracing,
   {
     actions: [
       'ec2:CreateNetworkInterface',
@@ -77,6 +92,35 @@ export const lambdaRuntimePermissions = [
   },
 ] as const satisfies readonly Grant[];
 
+/** A function invoked asynchronously sends what fails after Lambda's retries to its dead-letter queue. */
+export const lambdaDeadLetterPermissions = [
+  { actions: ['sqs:SendMessage'], resources: ['deadLetterQueue'] },
+] as const satisfies readonly Grant[];
+
+/**
+ * The state machine's own logging (CloudWatch Logs vended delivery) and tracing. Log
+ * delivery APIs take no resource but `*` (AWS's documented policy for Step Functions).
+ */
+export const stateMachineRuntimePermissions = [
+  {
+    actions: [
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ],
+    resources: ['anyLogDelivery'],
+  },
+  { ...tracing, actions: [...tracing.actions, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'] },
+] as const satisfies readonly Grant[];
+
+/** The symbolic resources that stand for `*`, and so the only ones a policy may list as `*`. */
+export const anyResource = { anyNetworkInterface: '*', anyTrace: '*', anyLogDelivery: '*' } as const;
+
 const sid = (action: string) =>
   action
     .split(/[:]/)
@@ -86,7 +130,7 @@ const sid = (action: string) =>
 /** An IAM policy document (JSON) for `grants`, resolving each symbolic resource through `arns`. */
 export function policyDocument(
   grants: readonly Grant[],
-  arns: Partial<Record<ResourceRef, string | readonly string[]>>,
+  arns: Partial<Record<ResourceRef, string | readonly string[] | undefined>>,
 ): string {
   return JSON.stringify({
     Version: '2012-10-17',

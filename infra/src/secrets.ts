@@ -2,7 +2,9 @@ import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/dat
 import { DataAwsSecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version/index.js';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
+import type { AppName } from '@stateless/topology';
 import { Construct } from 'constructs';
+import type { EnvironmentStack } from './environment-stack.ts';
 
 /**
  * One Secrets Manager secret per secret variable, named `<stage>/<app>/<VARIABLE>`.
@@ -35,4 +37,13 @@ export class SecretVariable extends Construct {
       dependsOn: [version],
     }).secretString;
   }
+}
+
+/** Creates the app's secrets on demand: the env derivation asks for the ones its schema requires. */
+export function secretsOf(stack: EnvironmentStack, app: AppName) {
+  return (variable: string) =>
+    new SecretVariable(stack, `secret-${variable}`, {
+      name: `${stack.environment.stage}/${app}/${variable}`,
+      recoveryWindowInDays: stack.environment.deletionProtection ? 30 : 0,
+    }).value;
 }

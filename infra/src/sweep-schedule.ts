@@ -4,6 +4,7 @@ import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/ind
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import type { SweepDeletedEvent } from '@stateless/contracts';
 import { Construct } from 'constructs';
+import type { DeadLetterQueue } from './dead-letter-queue.ts';
 import type { RateExpression } from './environments.ts';
 
 /** What the schedule sends: the data-api handler's sweep event, with the route's default batch. */
@@ -14,6 +15,8 @@ export interface SweepDeletedScheduleProps {
   function: LambdaFunction;
   every: RateExpression;
   ruleName: string;
+  /** Where an event goes that EventBridge could not deliver (the function's own async failures go there too). */
+  deadLetterQueue?: DeadLetterQueue;
 }
 
 /**
@@ -43,7 +46,11 @@ export class SweepDeletedSchedule extends Construct {
       targetId: 'data-api',
       arn: props.function.arn,
       input: JSON.stringify(scheduledSweepEvent),
-      dependsOn: [permission],
+      ...(props.deadLetterQueue && { deadLetterConfig: { arn: props.deadLetterQueue.queue.arn } }),
+      dependsOn: [
+        permission,
+        ...(props.deadLetterQueue ? [props.deadLetterQueue.acceptFromRules([this.rule.arn])] : []),
+      ],
     });
   }
 }

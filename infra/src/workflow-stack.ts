@@ -1,3 +1,4 @@
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine/index.js';
@@ -8,30 +9,35 @@ import { lambdaEnvironment } from './app-env.ts';
 import { EnvironmentStack } from './environment-stack.ts';
 import type { Environment } from './environments.ts';
 import { LambdaApp } from './lambda-app.ts';
-import { permissions, policyDocument } from './permissions.ts';
-import type { PlatformStack } from './platform-stack.ts';
-import { secretsOf } from './service-stack.ts';
+import { anyResource, permissions, policyDocument, stateMachineRuntimePermissions } from './permissions.ts';
+import type { PlatformOutputs } from './platform-stack.ts';
+import { secretsOf } from './secrets.ts';
+
+/** What the upload service takes from the workflow stack. */
+export interface PipelineOutputs {
+  stateMachineArn: string;
+}
 
 /** The asset pipeline (Step Functions) and the workflow-worker Lambda its tasks invoke. */
-export class WorkflowStack extends EnvironmentStack {
+export class WorkflowStack extends EnvironmentStack implements PipelineOutputs {
   readonly worker: LambdaApp;
   readonly stateMachine: SfnStateMachine;
 
-  constructor(scope: Construct, environment: Environment, platform: PlatformStack) {
+  constructor(scope: Construct, environment: Environment, platform: PlatformOutputs) {
     super(scope, 'workflow', environment);
     const names = resourceNames(environment.stage);
     this.worker = new LambdaApp(this, 'worker', {
       functionName: names.workerFunction,
       settings: environment.lambdas['workflow-worker'],
       environment: lambdaEnvironment('workflow-worker', {
-        outputs: platform.outputsByVariable,
+        outputs: platform.variablesFor(this),
         settings: environment.appSettings['workflow-worker'],
         secret: secretsOf(this, 'workflow-worker'),
       }),
       grants: permissions['workflow-worker'],
       arns: platform.arns,
-      subnetIds: platform.privateSubnets.map((s) => s.id),
-      securityGroupId: platform.appSecurityGroups['workflow-worker'].id,
+      subnetIds: platform.privateSubnetIds,
+      securityGroupId: platform.securityGroupIdOf('workflow-worker'),
       logRetentionDays: environment.logRetentionDays,
     });
 
@@ -49,17 +55,34 @@ export class WorkflowStack extends EnvironmentStack {
       role: role.id,
       policy: policyDocument(permissions['asset-pipeline'], { workerFunction: this.worker.function.arn }),
     });
+    const runtime = new IamRolePolicy(this, 'state-machine-runtime-policy', {
+      name: 'states-runtime',
+      role: role.id,
+      policy: policyDocument(stateMachineRuntimePermissions, anyResource),
+    });
+    // Vended-log groups for Step Functions conventionally live under /aws/vendedlogs/.
+    const logGroup = new CloudwatchLogGroup(this, 'asset-pipeline-logs', {
+      name: `/aws/vendedlogs/states/${names.assetPipeline}`,
+      retentionInDays: environment.logRetentionDays,
+    });
     this.stateMachine = new SfnStateMachine(this, 'asset-pipeline', {
       name: names.assetPipeline,
       // Standard: execution names are unique per state machine, so a retried completion never starts a second run.
       type: 'STANDARD',
       roleArn: role.arn,
       definition: JSON.stringify(assetPipelineDefinition(this.worker.function.arn)),
-      dependsOn: [policy],
+      // Every state transition is logged; inputs and outputs are not (they carry user metadata).
+      loggingConfiguration: {
+        level: 'ALL',
+        includeExecutionData: false,
+        logDestination: `${logGroup.arn}:*`,
+      },
+      tracingConfiguration: { enabled: true },
+      dependsOn: [policy, runtime],
     });
   }
 
-  get outputsByVariable(): Record<string, () => string> {
-    return { STATE_MACHINE_ARN: () => this.stateMachine.arn };
+  get stateMachineArn() {
+    return this.stateMachine.arn;
   }
 }

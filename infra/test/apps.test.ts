@@ -1,10 +1,18 @@
 import { loadEnv, variablesOf } from '@stateless/config';
-import type { AppName } from '@stateless/topology';
+import { type AppName, originalsPrefix, resourceNames } from '@stateless/topology';
 import { describe, expect, it } from 'vitest';
 import { envSchemas, isSecretVariable, runtimeProvidedVariables } from '../src/app-env.ts';
 import type { StackName } from '../src/environment-stack.ts';
 import { environments } from '../src/environments.ts';
-import { type Grant, lambdaRuntimePermissions, permissions, type ResourceRef } from '../src/permissions.ts';
+import {
+  anyResource,
+  type Grant,
+  lambdaDeadLetterPermissions,
+  lambdaRuntimePermissions,
+  permissions,
+  type ResourceRef,
+  stateMachineRuntimePermissions,
+} from '../src/permissions.ts';
 import { type Block, onlyResource, ref, resolveRefs, resources, stack, stackNames } from './synth.ts';
 
 const appStacks: Record<AppName, StackName> = {
@@ -30,14 +38,24 @@ interface Statement {
 const statementsOf = (policy: Block, from: StackName) =>
   JSON.parse(resolveRefs(String(policy.policy), from)).Statement as Statement[];
 
+const queueArn = (stackName: StackName, name: string) => {
+  const found = resources(stack(stackName), 'aws_sqs_queue').find(([, q]) => q.name === name);
+  return found ? ref(stackName, 'aws_sqs_queue', found[0], 'arn') : `no queue ${name}`;
+};
+
 /** The ARN each symbolic resource must resolve to, as a resolved reference. */
 function expectedArns(app: AppName): Record<ResourceRef, string> {
   const platform = stack('platform');
   const [tableId] = onlyResource(platform, 'aws_dynamodb_table');
-  const [bucketId] = onlyResource(platform, 'aws_s3_bucket');
+  const [bucketId] = resources(platform, 'aws_s3_bucket').find(
+    ([, b]) => b.bucket === resourceNames('dev').assetsBucket,
+  ) ?? ['no assets bucket'];
   const [machineId] = onlyResource(stack('workflow'), 'aws_sfn_state_machine');
   const [workerId] = onlyResource(stack('workflow'), 'aws_lambda_function');
-  const [logsId] = onlyResource(stack(appStacks[app]), 'aws_cloudwatch_log_group');
+  // The function's own log group (the workflow stack also holds the state machine's).
+  const [logsId] = resources(stack(appStacks[app]), 'aws_cloudwatch_log_group').find(([, g]) =>
+    String(g.name).startsWith('/aws/lambda/'),
+  ) ?? ['no function log group'];
   const table = ref('platform', 'aws_dynamodb_table', tableId, 'arn');
   const bucket = ref('platform', 'aws_s3_bucket', bucketId, 'arn');
   return {
@@ -47,8 +65,15 @@ function expectedArns(app: AppName): Record<ResourceRef, string> {
     assetsBucketObjects: `${bucket}/*`,
     assetPipeline: ref('workflow', 'aws_sfn_state_machine', machineId, 'arn'),
     workerFunction: ref('workflow', 'aws_lambda_function', workerId, 'arn'),
+    assetsOriginals: `${bucket}/${originalsPrefix}*`,
     logGroup: `${ref(appStacks[app], 'aws_cloudwatch_log_group', logsId, 'arn')}:*`,
-    anyNetworkInterface: '*',
+    // Built from the queue's name (the queue's own reference would make the role wait for the
+    // queue and the queue's policy for the role); the queue with that name is in the stack.
+    uploadEventsQueue: queueArn('upload-service', resourceNames('dev').uploadEventsQueue)
+      ? `arn:aws:sqs:us-east-1:\${upload-service:data.aws_caller_identity.account.account_id}:${resourceNames('dev').uploadEventsQueue}`
+      : 'no upload events queue',
+    deadLetterQueue: queueArn('data-api', 'dev-data-api-async-dlq'),
+    ...anyResource,
   };
 }
 
@@ -112,7 +137,12 @@ describe.each(appNames)('%s Lambda', (app) => {
     const arns = expectedArns(app);
     expect(Object.keys(policies).sort()).toEqual(['app', 'lambda-runtime']);
     expect(policies.app).toEqual(asStatements(permissions[app], arns));
-    expect(policies['lambda-runtime']).toEqual(asStatements(lambdaRuntimePermissions, arns));
+    // data-api is invoked asynchronously (the sweep schedule), so it may send to its dead-letter queue.
+    const runtimeGrants = [
+      ...lambdaRuntimePermissions,
+      ...(app === 'data-api' ? lambdaDeadLetterPermissions : []),
+    ];
+    expect(policies['lambda-runtime']).toEqual(asStatements(runtimeGrants, arns));
     expect(resources(stack(stackName), 'aws_iam_role_policy_attachment')).toHaveLength(0);
   });
 
@@ -121,16 +151,20 @@ describe.each(appNames)('%s Lambda', (app) => {
     expect(fn.memory_size).toBe(environments.dev.lambdas[app].memoryMb);
     const vpc = fn.vpc_config as { subnet_ids: string[]; security_group_ids: string[] };
     for (const subnet of vpc.subnet_ids)
-      expect(resolveRefs(subnet, stackName)).toMatch(/platform:aws_subnet\.private-/);
+      expect(resolveRefs(subnet, stackName)).toMatch(/platform:aws_subnet\.network_private-/);
     expect(vpc.security_group_ids.map((g) => resolveRefs(g, stackName))).toEqual([
-      ref('platform', 'aws_security_group', `sg-app-${app}`, 'id'),
+      ref('platform', 'aws_security_group', `network_sg-app-${app}`, 'id'),
     ]);
   });
 });
 
 describe('IAM across all stacks', () => {
-  it('has no wildcard actions, and `*` resources only for Lambda network interfaces', () => {
-    const networkActions = new Set<string>(lambdaRuntimePermissions[1].actions);
+  it('has no wildcard actions, and `*` resources only for the APIs AWS cannot scope', () => {
+    const unscopable = new Set<string>(
+      [...lambdaRuntimePermissions, ...stateMachineRuntimePermissions]
+        .filter((grant) => grant.resources.every((r) => r in anyResource))
+        .flatMap((grant) => grant.actions),
+    );
     let statements = 0;
     for (const name of stackNames) {
       for (const [, policy] of resources(stack(name), 'aws_iam_role_policy')) {
@@ -139,7 +173,7 @@ describe('IAM across all stacks', () => {
           for (const action of statement.Action) expect(action).not.toContain('*');
           if (statement.Resource.includes('*')) {
             expect(statement.Resource).toEqual(['*']);
-            for (const action of statement.Action) expect(networkActions.has(action), action).toBe(true);
+            for (const action of statement.Action) expect(unscopable.has(action), action).toBe(true);
           }
         }
       }

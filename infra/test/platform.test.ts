@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { envSchemas } from '../src/app-env.ts';
 import { environments } from '../src/environments.ts';
 import { permissions } from '../src/permissions.ts';
-import { type Block, onlyResource, resources, stack } from './synth.ts';
+import { type Block, onlyResource, resourceKey, resources, stack } from './synth.ts';
 
 describe('assets table', () => {
   it('has the keys, indexes and TTL of assetsTable', () => {
@@ -50,7 +50,13 @@ describe('assets table', () => {
 });
 
 describe('assets bucket', () => {
-  const one = (type: string) => onlyResource(stack('platform'), type)[1];
+  // The assets bucket and its settings (the log bucket is a second PrivateBucket).
+  const one = (type: string) => {
+    const found = resources(stack('platform'), type).filter(([key]) => key.startsWith('data-stores_assets'));
+    if (found.length !== 1)
+      throw new Error(`expected one ${type} of the assets bucket, found ${found.length}`);
+    return (found[0] as [string, Block])[1];
+  };
 
   it('is private and encrypted', () => {
     expect(one('aws_s3_bucket').bucket).toBe(resourceNames('dev').assetsBucket);
@@ -94,7 +100,7 @@ describe('redis', () => {
     expect(redis.transit_encryption_enabled).toBe(true);
     expect(redis.at_rest_encryption_enabled).toBe('true');
     const [, subnets] = onlyResource(stack('platform'), 'aws_elasticache_subnet_group');
-    for (const id of subnets.subnet_ids as string[]) expect(id).toMatch(/aws_subnet\.private-/);
+    for (const id of subnets.subnet_ids as string[]) expect(id).toMatch(/aws_subnet\.network_private-/);
   });
 
   it('is reachable only from the apps that read REDIS_URL', () => {
@@ -104,7 +110,10 @@ describe('redis', () => {
     const readers = apps.filter((app) => variablesOf(envSchemas[app]).some((v) => v.name === 'REDIS_URL'));
     expect(readers).toEqual(['data-api']);
     expect(redisRules.map(([, rule]) => rule.referenced_security_group_id)).toEqual(
-      readers.map((app) => `\${aws_security_group.sg-app-${app}.id}`),
+      readers.map(
+        (app) =>
+          `\${aws_security_group.${resourceKey('platform', 'aws_security_group', `network_sg-app-${app}`)}.id}`,
+      ),
     );
   });
 });

@@ -134,7 +134,7 @@ describe('ALB routing', () => {
     const [, fn] = onlyResource(stack('data-api'), 'aws_lambda_function');
     const { variables } = fn.environment as { variables: Record<string, string> };
     expect(resolveRefs(String(variables.INTERNAL_TARGET_GROUP_ARN), 'data-api')).toBe(
-      ref('platform', 'aws_lb_target_group', 'tg-internal-data-api', 'arn'),
+      ref('platform', 'aws_lb_target_group', 'load-balancers_tg-internal-data-api', 'arn'),
     );
   });
 
@@ -155,7 +155,7 @@ describe('ALB routing', () => {
       expect(permissions).toEqual(attachments);
       const expectedGroups = routes
         .filter((r) => r.app === name && r.listener !== 'lambda')
-        .map((r) => ref('platform', 'aws_lb_target_group', `tg-${r.listener}-${name}`, 'arn'));
+        .map((r) => ref('platform', 'aws_lb_target_group', `load-balancers_tg-${r.listener}-${name}`, 'arn'));
       expect(attachments.map((a) => a.sourceArn).sort()).toEqual([...new Set(expectedGroups)].sort());
     }
   });

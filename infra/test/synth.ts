@@ -58,5 +58,23 @@ export function resolveRefs(value: string, from: StackName, environment: Environ
   });
 }
 
+/**
+ * The key of a resource by its construct path: `network_sg-redis` finds `network_sg-redis_42007AC4`
+ * (cdktf appends a hash to the ids of resources inside constructs). An exact key wins.
+ */
+export function resourceKey(
+  stackName: StackName,
+  type: string,
+  path: string,
+  environment: EnvironmentName = 'dev',
+) {
+  const keys = Object.keys(stack(stackName, environment).resource?.[type] ?? {});
+  if (keys.includes(path)) return path;
+  const matches = keys.filter(
+    (key) => key.startsWith(`${path}_`) && /^[0-9A-F]{8}$/.test(key.slice(path.length + 1)),
+  );
+  return matches.length === 1 ? (matches[0] as string) : path;
+}
+
 export const ref = (stackName: StackName, type: string, id: string, attribute: string) =>
-  `\${${stackName}:${type}.${id}.${attribute}}`;
+  `\${${stackName}:${type}.${resourceKey(stackName, type, id)}.${attribute}}`;

@@ -1,7 +1,7 @@
 import { resourceNames } from '@stateless/topology';
 import { assetPipelineDefinition } from '@stateless/workflows';
 import { describe, expect, it } from 'vitest';
-import { permissions } from '../src/permissions.ts';
+import { permissions, stateMachineRuntimePermissions } from '../src/permissions.ts';
 import { onlyResource, ref, resolveRefs, resources, stack } from './synth.ts';
 
 describe('workflow stack', () => {
@@ -18,16 +18,21 @@ describe('workflow stack', () => {
     expect(worker.function_name).toBe(resourceNames('dev').workerFunction);
   });
 
-  it('lets the state machine invoke exactly the worker and nothing else', () => {
+  it('lets the state machine invoke exactly the worker, besides its own logging and tracing', () => {
     const [workerId] = onlyResource(workflow(), 'aws_lambda_function');
     const [, machine] = onlyResource(workflow(), 'aws_sfn_state_machine');
     const roleId = /aws_iam_role\.([^.]+)\.arn/.exec(String(machine.role_arn))?.[1];
     const policies = resources(workflow(), 'aws_iam_role_policy').filter(([, p]) =>
       String(p.role).includes(`aws_iam_role.${roleId}.`),
     );
-    expect(policies).toHaveLength(1);
-    const document = JSON.parse(resolveRefs(String(policies[0]?.[1].policy), 'workflow'));
-    expect(document.Statement).toEqual([
+    expect(policies.map(([, p]) => p.name).sort()).toEqual(['asset-pipeline', 'states-runtime']);
+    const documentOf = (name: string) =>
+      JSON.parse(resolveRefs(String(policies.find(([, p]) => p.name === name)?.[1].policy), 'workflow'));
+    // The runtime policy holds only the log-delivery and X-Ray calls AWS cannot scope.
+    expect(documentOf('states-runtime').Statement.map((s: { Action: string[] }) => s.Action)).toEqual(
+      stateMachineRuntimePermissions.map((grant) => [...grant.actions]),
+    );
+    expect(documentOf('asset-pipeline').Statement).toEqual([
       {
         Sid: expect.any(String),
         Effect: 'Allow',

@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 describe('an instance killed under load', () => {
-  it('costs no failed request and loses no record', async () => {
+  it('costs no failed request and loses no record', { timeout: 90_000 }, async () => {
     const ownerId = uniqueOwner('kill');
     const token = await userToken(ownerId);
     const internal = createDataApiInternalClient({ baseUrl: lb.internal, token: await serviceToken() });

@@ -103,3 +103,9 @@ export function ensureMotoServer(): { command: string; args: string[] } {
     rmSync(lock, { recursive: true, force: true });
   }
 }
+
+/** checkov, pinned in requirements.txt beside moto, from the same project venv (created on first use). */
+export function ensureCheckov(): string {
+  ensureMotoServer();
+  return join(venvDir, 'bin', 'checkov');
+}

@@ -1,0 +1,71 @@
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
+import type { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
+import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cors-configuration/index.js';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification/index.js';
+import { assetsTable, resourceNames } from '@stateless/topology';
+import { Construct } from 'constructs';
+import type { Environment } from '../environments.ts';
+import { PrivateBucket } from './private-bucket.ts';
+
+const keyOf = (key: typeof assetsTable.key, type: 'HASH' | 'RANGE') => key.find((k) => k.type === type)?.name;
+const hashKeyOf = (key: typeof assetsTable.key) => {
+  const name = keyOf(key, 'HASH');
+  if (name === undefined) throw new Error('A DynamoDB key needs a HASH attribute');
+  return name;
+};
+
+/**
+ * The assets table, exactly as topology defines it, and the assets bucket: private,
+ * versioned, access-logged, uploaded to straight from browsers (CORS exposes ETag for
+ * multipart), and sending every object event to EventBridge, where the upload trigger's
+ * rule picks up new originals.
+ */
+export class DataStores extends Construct {
+  readonly table: DynamodbTable;
+  readonly bucket: S3Bucket;
+
+  constructor(scope: Construct, id: string, props: { environment: Environment; accessLogsTo: S3Bucket }) {
+    super(scope, id);
+    const { environment } = props;
+    const names = resourceNames(environment.stage);
+    this.table = new DynamodbTable(this, 'assets-table', {
+      name: names.assetsTable,
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: hashKeyOf(assetsTable.key),
+      rangeKey: keyOf(assetsTable.key, 'RANGE'),
+      attribute: assetsTable.attributes.map((a) => ({ name: a.name, type: a.type })),
+      globalSecondaryIndex: assetsTable.globalIndexes.map((index) => ({
+        name: index.name,
+        hashKey: hashKeyOf(index.key),
+        rangeKey: keyOf(index.key, 'RANGE'),
+        projectionType: index.projection,
+      })),
+      ttl: { attributeName: assetsTable.ttlAttribute, enabled: true },
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      deletionProtectionEnabled: environment.deletionProtection,
+    });
+
+    this.bucket = new PrivateBucket(this, 'assets', {
+      name: names.assetsBucket,
+      forceDestroy: environment.bucket.forceDestroy,
+      noncurrentVersionDays: environment.bucket.noncurrentVersionDays,
+      accessLogsTo: props.accessLogsTo,
+    }).bucket;
+    new S3BucketCorsConfiguration(this, 'assets-cors', {
+      bucket: this.bucket.id,
+      corsRule: [
+        {
+          // PUT: presigned single uploads and multipart parts; POST: presigned POST forms.
+          allowedMethods: ['PUT', 'POST', 'GET', 'HEAD'],
+          allowedOrigins: [...environment.bucket.corsAllowedOrigins],
+          allowedHeaders: ['*'],
+          // Multipart clients read each part's ETag.
+          exposeHeaders: ['ETag'],
+          maxAgeSeconds: 3000,
+        },
+      ],
+    });
+    new S3BucketNotification(this, 'assets-events', { bucket: this.bucket.id, eventbridge: true });
+  }
+}
