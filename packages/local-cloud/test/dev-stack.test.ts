@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -90,6 +90,19 @@ describe('pnpm dev', () => {
     expect(webConsole.headers.get('content-type')).toMatch(/text\/html/);
     const internalMiss = await fetch(`${stack.internal}/nope`);
     expect(internalMiss.status).toBe(404);
+    // Every Node process of the stack (the CLI, every app instance, the Step Functions server) runs
+    // the Node major the workspace declares in engines, which is also the Lambda runtime infra deploys.
+    const declared = /^>=(\d+)$/.exec(
+      JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')).engines.node,
+    )?.[1];
+    const nodeExes = stack.pids
+      .map((pid) => readlinkSync(`/proc/${pid}/exe`))
+      .filter((exe) => basename(exe) === 'node');
+    expect(nodeExes.length).toBeGreaterThanOrEqual(1 + stack.instances.length);
+    for (const exe of new Set(nodeExes)) {
+      const version = execFileSync(exe, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+      expect(version.split('.')[0], exe).toBe(declared);
+    }
     const invoke = await fetch(`${stack.lambda}/2015-03-31/functions/devtest-workflow-worker/invocations`, {
       method: 'POST',
       body: JSON.stringify({ step: 'no-such-step' }),
