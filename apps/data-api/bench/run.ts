@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '@stateless/aws';
 import { mintServiceToken, mintUserToken } from '@stateless/contracts';
+import { zipfSampler } from '@stateless/loadtest/mix';
 import { startLocalCloud } from '@stateless/local-cloud';
 import autocannon from 'autocannon';
 import type { DataApiConfig } from '../src/app.ts';
@@ -69,29 +70,6 @@ const median = (runs: Measured[]): Measured => {
   };
 };
 const sum = (runs: Measured[], field: 'errors' | 'non2xx') => runs.reduce((total, r) => total + r[field], 0);
-
-/** Zipf(s) over n ranks: a few assets get most reads, as in real traffic. */
-function zipfSampler(n: number, s: number) {
-  const weights = Array.from({ length: n }, (_, k) => 1 / (k + 1) ** s);
-  const total = weights.reduce((x, y) => x + y, 0);
-  const cdf: number[] = [];
-  let acc = 0;
-  for (const w of weights) {
-    acc += w / total;
-    cdf.push(acc);
-  }
-  return () => {
-    const u = Math.random();
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((cdf[mid] as number) < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
 
 type Urls = Record<'bare' | 'cached' | 'cachedInternal' | 'uncached', string>;
 

@@ -25,6 +25,14 @@ export interface MetricRef {
 
 type Comparison = 'GreaterThanOrEqualToThreshold' | 'GreaterThanThreshold';
 
+/** An alarm expression adding metrics that share a namespace and dimensions (id → metric name). */
+const sumOf = (namespace: string, dimensions: Record<string, string>, names: Record<string, string>) => ({
+  expression: Object.keys(names).join(' + '),
+  refs: Object.fromEntries(
+    Object.entries(names).map(([id, name]): [string, MetricRef] => [id, { namespace, name, dimensions }]),
+  ),
+});
+
 /** An alarm that pages: what it watches, when it fires, and (in `runbook`) what to do first. */
 export interface AlarmSpec {
   /** `<stage>-<name>` is the alarm's name; infra/README.md explains each one. */
@@ -146,21 +154,11 @@ export class Monitoring extends Construct {
         name: 'pipeline-failed-executions',
         runbook:
           'An asset pipeline execution failed or timed out (a bad file ends FAILED through the catch path and does not count). Open the execution in the Step Functions console: the failed state and its error say which step and why.',
-        metric: {
-          expression: 'failed + timedOut',
-          refs: {
-            failed: {
-              namespace: 'AWS/States',
-              name: 'ExecutionsFailed',
-              dimensions: { StateMachineArn: stateMachineArn },
-            },
-            timedOut: {
-              namespace: 'AWS/States',
-              name: 'ExecutionsTimedOut',
-              dimensions: { StateMachineArn: stateMachineArn },
-            },
-          },
-        },
+        metric: sumOf(
+          'AWS/States',
+          { StateMachineArn: stateMachineArn },
+          { failed: 'ExecutionsFailed', timedOut: 'ExecutionsTimedOut' },
+        ),
         threshold: 1,
         comparison: 'GreaterThanOrEqualToThreshold',
         periods: 5,
@@ -170,21 +168,11 @@ export class Monitoring extends Construct {
         name: 'assets-table-throttles',
         runbook:
           'DynamoDB throttled reads or writes on the assets table (on-demand: a burst beyond twice the previous peak, or a hot key). Check which operation on the dashboard; a hot owner partition shows as one user dominating the request logs.',
-        metric: {
-          expression: 'reads + writes',
-          refs: {
-            reads: {
-              namespace: 'AWS/DynamoDB',
-              name: 'ReadThrottleEvents',
-              dimensions: { TableName: table },
-            },
-            writes: {
-              namespace: 'AWS/DynamoDB',
-              name: 'WriteThrottleEvents',
-              dimensions: { TableName: table },
-            },
-          },
-        },
+        metric: sumOf(
+          'AWS/DynamoDB',
+          { TableName: table },
+          { reads: 'ReadThrottleEvents', writes: 'WriteThrottleEvents' },
+        ),
         threshold: 1,
         comparison: 'GreaterThanOrEqualToThreshold',
         periods: 5,
