@@ -105,7 +105,10 @@ export class RequestPlanner {
   private readonly nextKind: () => MixKind;
   private readonly rank: () => number;
   private coldNext = 0;
-  private readonly idle: EditEntry[];
+  /** Editable assets whose ETag is known, oldest edit first: the next edit goes to one of these. */
+  private readonly ready: EditEntry[] = [];
+  /** Editable assets whose ETag must be read first (never read, or the last edit was refused). */
+  private readonly stale: EditEntry[];
   private readonly cursors: { owner: string; cursor: string }[] = [];
   private readonly owners: string[];
   private listTurn = 0;
@@ -118,7 +121,7 @@ export class RequestPlanner {
     this.nextKind = kindSampler(input.mix, input.random);
     this.rank = zipfSampler(input.hot.length, input.zipfExponent ?? 1.1, input.random);
     // The first edit of each asset reads its ETag first: the run need not know where an earlier one left it.
-    this.idle = input.edit.map((a) => ({ ...a, etag: undefined }));
+    this.stale = input.edit.map((a) => ({ ...a, etag: undefined }));
     this.owners = Object.keys(input.tokens);
   }
 
@@ -130,7 +133,8 @@ export class RequestPlanner {
     let kind: Kind = this.nextKind();
     if (kind === 'cold' && this.input.cold.length === 0) kind = 'get';
     if (kind === 'patch') {
-      const entry = this.idle.pop();
+      // Known ETags first, so a slow run still edits instead of only ever reading fresh ETags.
+      const entry = this.ready.shift() ?? this.stale.pop();
       if (entry) return this.edit(entry);
       kind = 'get'; // every editable asset has an edit in flight
     }
@@ -178,7 +182,7 @@ export class RequestPlanner {
         const version = Number(/^"v(\d+)"$/.exec(headers.etag ?? '')?.[1]);
         if (Number.isInteger(version)) this.acknowledged[edit.id] = version;
       }
-      this.idle.unshift(edit);
+      (edit.etag === undefined ? this.stale : this.ready).push(edit);
     }
     if (request.kind === 'list' && status === 200 && this.cursors.length < 1_000) {
       const cursor = (JSON.parse(body) as { nextCursor?: string | null }).nextCursor;
