@@ -3,6 +3,8 @@ import { createS3Client } from '@stateless/aws';
 import { Asset, createDataApiInternalClient, DataApiError, ErrorBody } from '@stateless/contracts';
 import Value from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Cache } from '../src/lib/cache.ts';
+import { Metrics } from '../src/lib/metrics.ts';
 import {
   type Instance,
   newAsset,
@@ -127,6 +129,44 @@ describe('reading and editing', () => {
     });
     expect(cleared.statusCode).toBe(200);
     expect(cleared.json()).not.toHaveProperty('title');
+  });
+
+  it('leaves no stale copy cached when the writer stops between the DynamoDB write and the cache drop', async () => {
+    const { id, ownerId, token } = await readyAsset();
+    await api('GET', `/assets/${id}`, token); // v5 is cached now
+    const { deps } = instance;
+    // A writer like any instance's, whose marker outlives it for 300 ms instead of 20 s.
+    const writer = new Cache(deps.redisGuard, new Metrics(), deps.log, {
+      prefix: deps.config.REDIS_KEY_PREFIX,
+      ttlSeconds: 60,
+      notFoundTtlSeconds: 5,
+      writeWindowMs: 300,
+    });
+    // The write lands, then the writer never runs again, as if SIGKILLed before its cache step.
+    const landed = Promise.withResolvers<void>();
+    void writer.write(id, ownerId, async () => {
+      await deps.assets.store.updateMetadata(
+        id,
+        ownerId,
+        { title: 'Written' },
+        { any: false, versions: [5] },
+      );
+      landed.resolve();
+      return new Promise<never>(() => undefined);
+    });
+    await landed.promise;
+    // Every read sees the write, from DynamoDB: the marker keeps the cache from being filled meanwhile.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const read = await api('GET', `/assets/${id}`, token);
+      expect(read.json()).toMatchObject({ title: 'Written', version: 6 });
+      expect(read.headers['x-cache']).toBe('miss');
+    }
+    // Once the marker has expired, the next read caches the stored item again.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await api('GET', `/assets/${id}`, token)).headers['x-cache']).toBe('miss');
+    const cached = await api('GET', `/assets/${id}`, token);
+    expect(cached.headers['x-cache']).toBe('hit');
+    expect(cached.json()).toMatchObject({ title: 'Written', version: 6 });
   });
 
   it('deletes idempotently: gone from reads and lists at once, objects removed, id never re-created', async () => {

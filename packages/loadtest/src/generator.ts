@@ -48,6 +48,8 @@ export interface GeneratorResult {
   seconds: SecondSample[];
   routes: RouteSummary[];
   acknowledged: Record<string, number>;
+  /** PATCHes applied once whose answer was lost to a killed instance (see RequestPlanner). */
+  lostAnswers: number;
   /** The first few failed requests, for the report. */
   failures: string[];
   totals: {
@@ -109,7 +111,9 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
 
   // autocannon calls onResponse and then emits 'response' synchronously for the same answer:
   // `answered` carries what onResponse learned to the 'response' handler, which has the latency.
-  let answered: { request: PlannedRequest; status: number; cache: string | undefined } | undefined;
+  let answered:
+    | { request: PlannedRequest; status: number; cache: string | undefined; problem: string | undefined }
+    | undefined;
 
   let finished: (result: autocannon.Result) => void = () => {};
   let failed: (error: Error) => void = () => {};
@@ -139,11 +143,9 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
           onResponse: (status, body, context, headers) => {
             const request = (context as { planned: PlannedRequest }).planned;
             const headerMap = headers as Record<string, string | undefined>;
-            planner.answered(request, status, headerMap, body);
-            answered = { request, status, cache: headerMap['x-cache'] };
-            if ((status < 200 || status > 299) && failures.length < 20) {
-              failures.push(`${request.method} ${request.path} → ${status} ${body.slice(0, 200)}`);
-            }
+            const problem = planner.answered(request, status, headerMap, body);
+            answered = { request, status, cache: headerMap['x-cache'], problem };
+            if (problem && failures.length < 20) failures.push(problem);
           },
         },
       ],
@@ -172,7 +174,7 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
       route.misses++;
       second.cacheMisses++;
     }
-    if (status < 200 || status > 299) {
+    if (answered.problem) {
       route.failed++;
       second.failed++;
       totalFailed++;
@@ -232,6 +234,7 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
       };
     }),
     acknowledged: planner.acknowledged,
+    lostAnswers: planner.lostAnswers,
     failures,
     totals: {
       requests: sortedAll.length,

@@ -81,6 +81,8 @@ export interface PlannedRequest {
 interface EditEntry extends SeededAsset {
   /** The ETag last answered for it; undefined after a 412 until a GET refreshes it. */
   etag: string | undefined;
+  /** A PATCH answered 412: the title it sent and the version it was conditional on, judged at the next read. */
+  refused?: { title: string; version: number };
 }
 
 export interface PlanInput {
@@ -115,6 +117,11 @@ export class RequestPlanner {
   private editCount = 0;
   /** asset id → the version its last 2xx write answer acknowledged. */
   readonly acknowledged: Record<string, number> = {};
+  /**
+   * PATCHes answered 412 whose write had landed: the load balancer resent them after the instance
+   * that applied them died before answering, and the If-Match condition refused the second apply.
+   */
+  lostAnswers = 0;
 
   constructor(private readonly input: PlanInput) {
     if (input.hot.length === 0) throw new Error('the load mix needs at least one asset to read');
@@ -168,19 +175,43 @@ export class RequestPlanner {
     };
   }
 
-  /** What the answer to `request` teaches the next requests. */
+  /**
+   * What the answer to `request` teaches the next requests; returns the problem when the answer
+   * is one the run must count as failed.
+   */
   answered(
     request: PlannedRequest,
     status: number,
     headers: Record<string, string | undefined>,
     body: string,
-  ) {
+  ): string | undefined {
+    const failed = `${request.method} ${request.path} → ${status} ${body.slice(0, 200)}`;
+    let problem = status >= 200 && status <= 299 ? undefined : failed;
     const { edit } = request;
     if (edit) {
       edit.etag = status === 200 ? headers.etag : undefined;
       if (request.kind === 'patch' && status === 200) {
-        const version = Number(/^"v(\d+)"$/.exec(headers.etag ?? '')?.[1]);
-        if (Number.isInteger(version)) this.acknowledged[edit.id] = version;
+        const version = versionOf(headers.etag);
+        if (version !== undefined) this.acknowledged[edit.id] = version;
+      }
+      if (request.kind === 'patch' && status === 412) {
+        // Only this run edits the asset, so a 412 means our own write landed once already; the next read says.
+        const version = versionOf(request.headers['if-match']);
+        const { title } = JSON.parse(request.body ?? '{}') as { title?: string };
+        if (version !== undefined && title !== undefined) {
+          edit.refused = { title, version };
+          problem = undefined;
+        }
+      } else if (request.kind === 'refresh' && edit.refused && status === 200) {
+        const stored = JSON.parse(body) as { title?: string; version?: number };
+        const { refused } = edit;
+        edit.refused = undefined;
+        if (stored.title === refused.title && stored.version === refused.version + 1) {
+          this.lostAnswers++;
+          this.acknowledged[edit.id] = stored.version;
+        } else {
+          problem = `PATCH ${request.path} (If-Match "v${refused.version}") → 412, but v${stored.version} holds ${JSON.stringify(stored.title)}, not that edit`;
+        }
       }
       (edit.etag === undefined ? this.stale : this.ready).push(edit);
     }
@@ -188,5 +219,11 @@ export class RequestPlanner {
       const cursor = (JSON.parse(body) as { nextCursor?: string | null }).nextCursor;
       if (cursor) this.cursors.push({ owner: request.owner as string, cursor });
     }
+    return problem;
   }
 }
+
+const versionOf = (etag: string | undefined) => {
+  const version = Number(/^"v(\d+)"$/.exec(etag ?? '')?.[1]);
+  return Number.isInteger(version) ? version : undefined;
+};

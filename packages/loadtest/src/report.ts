@@ -269,6 +269,7 @@ function scenarioSection(s: ScenarioResult) {
   return `<section><h2>${esc(s.name)}</h2><p>${esc(s.description)}</p>
 <p class="headline"><b>${t.rps}</b> req/s · p50 <b>${t.p50}</b> ms · p95 <b>${t.p95}</b> ms · p99 <b>${t.p99}</b> ms ·
 ${t.requests} requests · <b class="${t.failed ? 'bad' : 'ok'}">${t.failed} failed</b> (${t.status5xx} 5xx, ${t.errors} errors, ${t.timeouts} timeouts) ·
+${s.load.lostAnswers} edits applied once whose answer was lost (412 on the resend) ·
 ${s.config.connections} connections, ${s.load.durationSeconds} s · load generator CPU ${Math.round(s.load.generatorCpuSeconds * 10) / 10} s</p>
 <div class="charts">${charts.join('')}</div>
 <table><thead><tr><th>route</th><th>requests</th><th>failed</th><th>statuses</th><th>cache hit/miss</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>${routes}</tbody></table>

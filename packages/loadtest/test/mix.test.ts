@@ -59,6 +59,41 @@ describe('the request planner', () => {
   });
 });
 
+describe('a PATCH answered 412', () => {
+  /** One asset whose ETag the planner knows, and the PATCH it sends next. */
+  function patchPending() {
+    const p = planner(1);
+    p.answered(p.next(), 200, { etag: '"v3"' }, '{}');
+    const patch = p.next();
+    expect(patch).toMatchObject({ kind: 'patch', headers: { 'if-match': '"v3"' } });
+    const { title } = JSON.parse(patch.body as string) as { title: string };
+    expect(p.answered(patch, 412, {}, '{}')).toBeUndefined();
+    const refresh = p.next();
+    expect(refresh.kind).toBe('refresh');
+    return { p, title, refresh };
+  }
+
+  it('is a lost answer, not a failure, when the next read shows that very edit applied once', () => {
+    const { p, title, refresh } = patchPending();
+    expect(p.answered(refresh, 200, { etag: '"v4"' }, JSON.stringify({ title, version: 4 }))).toBeUndefined();
+    expect(p.lostAnswers).toBe(1);
+    expect(p.acknowledged).toEqual({ 'asset-0': 4 });
+  });
+
+  it('is a failure when the next read shows another write', () => {
+    const { p, refresh } = patchPending();
+    const problem = p.answered(
+      refresh,
+      200,
+      { etag: '"v4"' },
+      JSON.stringify({ title: 'someone else', version: 4 }),
+    );
+    expect(problem).toMatch(/→ 412, but v4 holds "someone else"/);
+    expect(p.lostAnswers).toBe(0);
+    expect(p.acknowledged).toEqual({});
+  });
+});
+
 describe('parseMix', () => {
   it('reads kind=weight pairs and refuses unknown kinds, bad weights and an all-zero mix', () => {
     expect(parseMix('get=70,patch=30')).toEqual({ get: 70, cold: 0, list: 0, patch: 30 });

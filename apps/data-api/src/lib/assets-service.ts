@@ -42,8 +42,10 @@ export class AssetsService {
 
   /** An asset of `ownerId` (cache-aside). Another owner's, deleted or unknown: 404. */
   async getOwned(id: string, ownerId: string): Promise<CachedAsset & { source: CacheSource }> {
-    const { value, source } = await this.cache.read(this.cache.assetKey(id), async () =>
-      encodeCachedAsset(await this.store.get(id, true)),
+    const { value, source } = await this.cache.read(
+      this.cache.assetKey(id),
+      async () => encodeCachedAsset(await this.store.get(id, true)),
+      this.cache.writeMarkerKey(id),
     );
     if (value === null) throw notFound();
     const asset = decodeCachedAsset(value);
@@ -80,9 +82,7 @@ export class AssetsService {
   }
 
   async update(id: string, ownerId: string, patch: UpdateAssetBody, expected: Precondition) {
-    const record = await this.store.updateMetadata(id, ownerId, patch, expected);
-    await this.cache.invalidate([this.cache.assetKey(id)], ownerId);
-    return record;
+    return this.cache.write(id, ownerId, () => this.store.updateMetadata(id, ownerId, patch, expected));
   }
 
   /**
@@ -93,8 +93,9 @@ export class AssetsService {
    * it for `sweepDeleted`. Idempotent for the owner (a repeat retries the cleanup).
    */
   async delete(id: string, ownerId: string) {
-    const { record, alreadyDeleted } = await this.store.softDelete(id, ownerId);
-    await this.cache.invalidate([this.cache.assetKey(id)], ownerId);
+    const { record, alreadyDeleted } = await this.cache.write(id, ownerId, () =>
+      this.store.softDelete(id, ownerId),
+    );
     const removed = await this.cleanUp(record);
     this.log.info(
       { event: 'asset.deleted', assetId: id, alreadyDeleted, objectsRemoved: removed },
@@ -159,10 +160,8 @@ export class AssetsService {
   }
 
   async create(body: CreateAssetBody) {
-    const result = await this.store.create(body);
     // A negative entry may exist for this id (someone asked before it existed).
-    if (result.created) await this.cache.invalidate([this.cache.assetKey(body.id)], body.ownerId);
-    return result;
+    return this.cache.write(body.id, body.ownerId, () => this.store.create(body));
   }
 
   /** The whole record for other services: a consistent read, past the cache. */
@@ -173,14 +172,19 @@ export class AssetsService {
   }
 
   async recordResults(id: string, results: RecordResultsBody) {
-    const record = await this.store.recordResults(id, results);
-    await this.cache.invalidate([this.cache.assetKey(id)], record.ownerId);
-    return record;
+    return this.cache.write(
+      id,
+      (record) => record.ownerId,
+      () => this.store.recordResults(id, results),
+    );
   }
 
   async moveStatus(id: string, move: MoveStatusBody) {
-    const { record, changed } = await this.store.moveStatus(id, move);
-    if (changed) await this.cache.invalidate([this.cache.assetKey(id)], record.ownerId);
+    const { record } = await this.cache.write(
+      id,
+      ({ record }) => record.ownerId,
+      () => this.store.moveStatus(id, move),
+    );
     return record;
   }
 }

@@ -16,6 +16,14 @@ if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('DEL', KEYS[1]
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1`;
 
+// Lowers a write marker raised by Cache.write (a counter, so overlapping writes
+// of one key each hold it) and drops the key, in one step: a crash between the
+// two would leave a value read during the write cached with no marker over it.
+const endWriteScript = `
+if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[2])
+return 1`;
+
 const releaseLeaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -24,6 +32,7 @@ interface CacheRedis extends Redis {
   setIfLease(key: string, guard: string, lease: string, value: string, ttl: number): Promise<number>;
   setIfLease1(key: string, lease: string, value: string, ttl: number): Promise<number>;
   releaseLease(key: string, lease: string): Promise<number>;
+  endWrite(marker: string, key: string): Promise<number>;
 }
 
 export interface CacheOptions {
@@ -36,6 +45,11 @@ export interface CacheOptions {
   waitMs?: number;
   /** After a write, list pages are not cached for this long (GSI propagation). */
   indexLagMs?: number;
+  /**
+   * How long a write marker outlives a process that died mid-write. Longer than
+   * any DynamoDB write can take: the data-api Lambda's timeout is 15 s.
+   */
+  writeWindowMs?: number;
 }
 
 export type CacheSource = 'hit' | 'miss' | 'coalesced' | 'bypass';
@@ -46,8 +60,10 @@ export type CacheSource = 'hit' | 'miss' | 'coalesced' | 'bypass';
  * - A miss takes a short lease on the key (SET NX) before reading DynamoDB;
  *   concurrent readers of the same key wait briefly for the value instead of
  *   all hitting the table (stampede protection).
- * - Writes invalidate with DEL (which also kills any lease), so a write through
- *   one instance is seen by the next read through any other.
+ * - Writes run inside `write()`: the key is dropped (which also kills any
+ *   lease) and marked before the DynamoDB write, and dropped again after it, so
+ *   a write through one instance is seen by the next read through any other,
+ *   even when the writer dies between the table and the cache.
  * - Not-found is cached briefly (NOT_FOUND_TTL_SECONDS).
  * - Any Redis failure degrades to a direct read (RedisGuard), counted and logged.
  */
@@ -57,6 +73,7 @@ export class Cache {
   private readonly leaseMs: number;
   private readonly waitMs: number;
   private readonly indexLagMs: number;
+  private readonly writeWindowMs: number;
 
   constructor(
     private readonly guard: RedisGuard,
@@ -69,16 +86,19 @@ export class Cache {
       this.redis.defineCommand('setIfLease', { numberOfKeys: 2, lua: setIfLeaseScript });
       this.redis.defineCommand('setIfLease1', { numberOfKeys: 1, lua: setIfLeaseScript });
       this.redis.defineCommand('releaseLease', { numberOfKeys: 1, lua: releaseLeaseScript });
+      this.redis.defineCommand('endWrite', { numberOfKeys: 2, lua: endWriteScript });
     }
     this.leaseMs = options.leaseMs ?? 2_000;
     this.waitMs = options.waitMs ?? 150;
     this.indexLagMs = options.indexLagMs ?? 2_000;
+    this.writeWindowMs = options.writeWindowMs ?? 20_000;
     // Invalidations that failed while Redis was unreachable are replayed when it is back.
     guard.whenReady(() => void this.replayInvalidations());
   }
 
   assetKey = (id: string) => `${this.options.prefix}v1:asset:${id}`;
   listKey = (ownerId: string) => `${this.options.prefix}v1:list:${encodeURIComponent(ownerId)}`;
+  writeMarkerKey = (id: string) => `${this.options.prefix}v1:asset-writing:${id}`;
   listDirtyKey = (ownerId: string) => `${this.options.prefix}v1:list-dirty:${encodeURIComponent(ownerId)}`;
 
   /**
@@ -155,6 +175,68 @@ export class Cache {
       if (value === null) return undefined; // the loader gave up or an invalidation ran: read ourselves
     }
     return undefined;
+  }
+
+  /**
+   * Runs `write`, a DynamoDB write of asset `id`, so that the cache never keeps
+   * a value older than the table. `owner`: whose first page the write changes,
+   * known before the write or read from its result.
+   *
+   * Dropping the key after the write is not enough on its own: a process killed
+   * between the two (SIGKILL, a Lambda timeout) would leave the old value cached
+   * for its whole TTL. So before the write, one MULTI drops the key and raises
+   * its write marker for `writeWindowMs`; while a marker stands, a read loads
+   * from DynamoDB but does not cache it (the guard key of setIfLease). After
+   * the write one script lowers the marker and drops the key again (a reader
+   * may have loaded the old item during the write). A writer that dies in
+   * between leaves the marker to expire; the first read after caches the item
+   * as stored. With `ownerId` known up front, the owner's first page is marked
+   * the same way. Redis being down never fails the write: the drops are
+   * replayed once it is back (`remember`).
+   */
+  async write<T>(
+    id: string,
+    owner: string | ((result: T) => string | undefined),
+    write: () => Promise<T>,
+  ): Promise<T> {
+    const ownerId = typeof owner === 'string' ? owner : undefined;
+    const key = this.assetKey(id);
+    const marker = this.writeMarkerKey(id);
+    if (this.guard.redis.status === 'ready') {
+      try {
+        const multi = this.redis.multi().del(key).incr(marker).pexpire(marker, this.writeWindowMs);
+        if (ownerId !== undefined) {
+          multi.del(this.listKey(ownerId)).set(this.listDirtyKey(ownerId), '1', 'PX', this.writeWindowMs);
+        }
+        await multi.exec();
+      } catch (error) {
+        this.remember([key], ownerId);
+        this.redisFailed(error);
+      }
+    }
+    let result: T;
+    try {
+      result = await write();
+    } catch (error) {
+      await this.endWrite(marker, key); // a refused write changed nothing, but its marker must come down
+      throw error;
+    }
+    await this.endWrite(marker, key, typeof owner === 'string' ? owner : owner(result));
+    return result;
+  }
+
+  private async endWrite(marker: string, key: string, ownerId?: string) {
+    let dropped = false;
+    if (this.guard.redis.status === 'ready') {
+      try {
+        await this.redis.endWrite(marker, key);
+        dropped = true;
+      } catch (error) {
+        this.redisFailed(error);
+      }
+    }
+    // The owner's first page, and the key itself if the script could not run (replayed later).
+    if (!dropped || ownerId !== undefined) await this.invalidate(dropped ? [] : [key], ownerId);
   }
 
   /**
