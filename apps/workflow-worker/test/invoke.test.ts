@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvalidRequestContentException, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { StepError } from '../src/invoke.ts';
@@ -57,5 +57,19 @@ describe('Lambda Invoke API, through the real Lambda client', () => {
     const { error, body } = await invoke({ step: 'constructor' });
     expect(error).toBe('Unhandled');
     expect(body.errorType).toBe('UnknownStep');
+  });
+
+  it('reports a payload that is not an object as a function error', async () => {
+    const { error, body } = await invoke([1, 2]);
+    expect(error).toBe('Unhandled');
+    expect(body.errorType).toBe('InvalidPayload');
+  });
+
+  it('refuses a body that is not JSON with the exception Lambda names', async () => {
+    const sent = lambda.send(
+      new InvokeCommand({ FunctionName: 'worker', Payload: new TextEncoder().encode('{not json') }),
+    );
+    await expect(sent).rejects.toBeInstanceOf(InvalidRequestContentException);
+    await expect(sent).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
   });
 });
