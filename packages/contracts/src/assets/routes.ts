@@ -17,6 +17,13 @@ import {
 } from './schemas.ts';
 
 /**
+ * A response without a body (204, 304). Its type is `undefined`, so a route sends nothing at
+ * all: a serialized `null` would give a 304 a Content-Length of 4 (RFC 9110 §8.6 allows only
+ * the 200's) and strict proxies would misframe the next response on the connection.
+ */
+const NoBody = (description: string) => Type.Unsafe<undefined>({ description });
+
+/**
  * Route schemas of the data API, written once: the server validates and
  * serializes with them, the OpenAPI document is generated from them and the
  * typed client is built on them.
@@ -30,7 +37,10 @@ export const publicAssetRoutes = {
   get: {
     method: 'GET',
     url: '/assets/:id',
-    schema: { params: AssetParams, response: { 200: AssetSchema, 304: Type.Null() } },
+    schema: {
+      params: AssetParams,
+      response: { 200: AssetSchema, 304: NoBody('Not modified: the ETag you sent is current') },
+    },
   },
   update: {
     method: 'PATCH',
@@ -40,7 +50,7 @@ export const publicAssetRoutes = {
   delete: {
     method: 'DELETE',
     url: '/assets/:id',
-    schema: { params: AssetParams, response: { 204: Type.Null() } },
+    schema: { params: AssetParams, response: { 204: NoBody('Deleted (also when it already was)') } },
   },
   download: {
     method: 'GET',

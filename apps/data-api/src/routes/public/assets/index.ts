@@ -43,9 +43,7 @@ const assetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const asset = await app.assets.getOwned(request.params.id, request.principal.sub);
       reply.header('etag', etagOf(asset.version)).header('cache-control', 'private, no-cache');
       reply.header('x-cache', asset.source);
-      if (known && noneMatchHits(known, asset.version)) {
-        return reply.code(304).send(null);
-      }
+      if (known && noneMatchHits(known, asset.version)) return reply.code(304).send();
       // The cached representation is already JSON: sent as is, without a parse/serialize round trip.
       return reply
         .code(200)
@@ -89,7 +87,7 @@ const assetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     handler: async (request, reply) => {
       await app.assets.delete(request.params.id, request.principal.sub);
-      return reply.code(204).send(null);
+      return reply.code(204).send();
     },
   });
 

@@ -1,0 +1,84 @@
+import { connect } from 'node:net';
+import { createDataApiInternalClient } from '@stateless/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  type Instance,
+  newAsset,
+  serviceToken,
+  startInstance,
+  testConfig,
+  uniqueOwner,
+  userToken,
+} from './helpers.ts';
+
+/** Issue 11: what a new user hits first, checked on a listening instance. */
+let instance: Instance;
+let internal: ReturnType<typeof createDataApiInternalClient>;
+
+beforeAll(async () => {
+  instance = await startInstance(testConfig());
+  internal = createDataApiInternalClient({ baseUrl: instance.internalUrl, token: await serviceToken() });
+});
+afterAll(() => instance.close());
+
+async function ownedAsset() {
+  const ownerId = uniqueOwner();
+  const { asset } = await internal.createAsset(newAsset(ownerId, { title: 'First' }));
+  return { id: asset.id, token: await userToken(ownerId) };
+}
+
+/** The bytes the server writes for raw HTTP/1.1 requests on one keep-alive connection, until `done` says stop. */
+function rawExchange(baseUrl: string, requests: string, done: (received: string) => boolean) {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(requests));
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete answer within 5 s; got:\n${received}`));
+    }, 5_000);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (done(received)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(received);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+const headerOf = (head: string, name: string) => new RegExp(`^${name}: *(.*)$`, 'im').exec(head)?.[1]?.trim();
+
+describe('item 1: a 304 is framed as a 304', () => {
+  it('sends no body and no Content-Length, so the next response on the connection parses', async () => {
+    const { id, token } = await ownedAsset();
+    const full = await call(instance.publicUrl, 'GET', `/assets/${id}`, { token });
+    const etag = full.headers.get('etag');
+    expect(etag).toMatch(/^"v\d+"$/);
+    const request = (extra: string) =>
+      `GET /assets/${id} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${extra}\r\n`;
+    // A conditional GET, then a plain one on the same connection.
+    const raw = await rawExchange(
+      instance.publicUrl,
+      request(`If-None-Match: ${etag}\r\n`) + request(''),
+      (received) => {
+        const second = received.indexOf('HTTP/1.1 200');
+        if (second < 0) return false;
+        const head = received.slice(second, received.indexOf('\r\n\r\n', second));
+        const length = Number(headerOf(head, 'content-length'));
+        return Buffer.byteLength(received.slice(second + head.length + 4), 'latin1') >= length;
+      },
+    );
+    expect(raw.startsWith('HTTP/1.1 304 ')).toBe(true);
+    const notModifiedEnd = raw.indexOf('\r\n\r\n') + 4;
+    const notModifiedHead = raw.slice(0, notModifiedEnd);
+    // Nothing between the 304's head and the next status line.
+    expect(raw.slice(notModifiedEnd).startsWith('HTTP/1.1 200 ')).toBe(true);
+    // RFC 9110 §8.6 allows only the 200's length here; sending none is what Node does for a bodiless 304.
+    expect(headerOf(notModifiedHead, 'content-length')).toBeUndefined();
+    expect(headerOf(notModifiedHead, 'etag')).toBe(etag);
+  });
+});
