@@ -1,4 +1,5 @@
 import { loadEnv, variablesOf } from '@stateless/config';
+import { metricsNamespace } from '@stateless/observability';
 import { type AppName, originalsPrefix, resourceNames } from '@stateless/topology';
 import { describe, expect, it } from 'vitest';
 import { envSchemas, isSecretVariable, runtimeProvidedVariables } from '../src/app-env.ts';
@@ -97,6 +98,10 @@ describe.each(appNames)('%s Lambda', (app) => {
       expect(variablesOf(envSchemas[app]).map((v) => v.name)).toContain(name);
       expect(runtimeProvidedVariables.has(name)).toBe(false);
     }
+  });
+
+  it("publishes its metrics in the stage's namespace, where the dashboard reads them", () => {
+    expect(environmentOf(app).METRICS_NAMESPACE).toBe(metricsNamespace('dev'));
   });
 
   it('reads secrets from Secrets Manager, never from plain config', () => {

@@ -35,6 +35,8 @@ async function baseApp(deps: Deps, listener: 'public' | 'internal') {
     loggerInstance: deps.log.child({ listener }) as FastifyBaseLogger,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ErrorBody);
+  // One EMF line per request with what it counted (CloudWatch sums the lines of every instance).
+  app.addHook('onResponse', async () => deps.metrics.flush());
   await app.register(conventionsPlugin);
   for (const plugin of external) await app.register(plugin, { deps });
   for (const plugin of domain) await app.register(plugin, { deps });

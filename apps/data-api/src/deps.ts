@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createRedisClient, createS3Client, type Redis } from '@stateless/aws';
 import type { dataApiEnv } from '@stateless/config';
 import { serviceOptions } from '@stateless/http-service';
+import { AppMetrics } from '@stateless/observability';
 import { type Logger, pino } from 'pino';
 import type { Static } from 'typebox';
 import { AssetsService } from './lib/assets-service.ts';
@@ -43,7 +44,7 @@ export function createDeps(config: DataApiConfig): Deps {
     ...(serviceOptions({ logLevel: config.LOG_LEVEL }).logger as object),
     name: 'data-api',
   });
-  const metrics = new Metrics();
+  const metrics = new Metrics(new AppMetrics('data-api', config.METRICS_NAMESPACE));
   const documents = createDocumentClient({ region: config.AWS_REGION });
   const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   // Auto-pipelining batches the GETs of concurrent requests into one write per tick.
@@ -79,7 +80,7 @@ export function createDeps(config: DataApiConfig): Deps {
     verifier: createVerifier(config),
     cursors,
     objects,
-    assets: new AssetsService(store, cache, cursors, objects, log),
+    assets: new AssetsService(store, cache, cursors, objects, log, metrics),
   };
 }
 

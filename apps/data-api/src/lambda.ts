@@ -64,6 +64,7 @@ async function sweepDeleted(
     summary.failed === 0 &&
     context.getRemainingTimeInMillis() > sweepTimeReserveMs
   );
+  apps.deps.metrics.flush();
   apps.deps.log.info({ event: 'sweep.finished', ...summary }, 'scheduled sweep finished');
   return summary;
 }

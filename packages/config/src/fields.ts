@@ -23,4 +23,6 @@ export const common = {
   HOST: Type.String({ default: '0.0.0.0' }),
   /** moto and other stand-ins only speak path-style S3 URLs. */
   S3_FORCE_PATH_STYLE: flag(false),
+  /** The CloudWatch namespace of the app's EMF metrics; infra sets the stage's (@stateless/observability). */
+  METRICS_NAMESPACE: Type.String({ minLength: 1, default: 'StatelessStack/local' }),
 };

@@ -26,7 +26,10 @@ export const metricCatalogue = {
       description: 'Reads and writes that skipped Redis because it was down or slow (served from DynamoDB)',
     },
     RateLimitRejections: { unit: 'Count', description: 'Requests answered 429 by the per-user rate limit' },
-    SweepObjectsDeleted: { unit: 'Count', description: 'S3 objects of deleted assets removed by the sweep' },
+    SweepAssetsCleaned: {
+      unit: 'Count',
+      description: 'Deleted assets whose S3 objects the sweep removed',
+    },
     SweepFailures: { unit: 'Count', description: 'Deleted assets whose objects the sweep could not remove' },
   },
   'upload-service': {

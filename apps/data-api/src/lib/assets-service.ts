@@ -13,6 +13,7 @@ import type { Cache, CacheSource } from './cache.ts';
 import { type CachedAsset, decodeCachedAsset, encodeCachedAsset } from './cached-asset.ts';
 import type { CursorCodec } from './cursor.ts';
 import type { Precondition } from './etag.ts';
+import type { Metrics } from './metrics.ts';
 import type { ObjectStore } from './object-store.ts';
 import { type AssetRecord, isExpired, isLive, objectKeysOf, toPublic } from './record.ts';
 
@@ -38,6 +39,7 @@ export class AssetsService {
     private readonly cursors: CursorCodec,
     private readonly objects: ObjectStore,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   /** An asset of `ownerId` (cache-aside). Another owner's, deleted or unknown: 404. */
@@ -131,6 +133,8 @@ export class AssetsService {
         }),
       );
     }
+    this.metrics.inc('sweepCleaned', swept);
+    this.metrics.inc('sweepFailed', failed);
     if (ids.length > 0) {
       this.log.info(
         { event: 'assets.swept', examined: ids.length, swept, failed, more },
