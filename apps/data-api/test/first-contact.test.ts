@@ -82,3 +82,26 @@ describe('item 1: a 304 is framed as a 304', () => {
     expect(headerOf(notModifiedHead, 'etag')).toBe(etag);
   });
 });
+
+describe('item 7: one detail per field', () => {
+  it('says what a mistyped field must be, once, and names the whole body `body`', async () => {
+    const { id, token } = await ownedAsset();
+    const patch = (body: string) =>
+      call(instance.publicUrl, 'PATCH', `/assets/${id}`, {
+        token,
+        body,
+        headers: { 'if-match': '"v1"' },
+      });
+    const mistyped = await patch('{"title":123}');
+    expect(mistyped.status).toBe(400);
+    expect(mistyped.json.error.details).toEqual([
+      { path: 'body/title', message: 'must be a string or null' },
+    ]);
+    const tooShort = await patch('{"title":""}');
+    expect(tooShort.json.error.details).toEqual([
+      { path: 'body/title', message: 'must not have fewer than 1 characters' },
+    ]);
+    const array = await patch('[]');
+    expect(array.json.error.details).toEqual([{ path: 'body', message: 'must be an object' }]);
+  });
+});

@@ -24,7 +24,8 @@ export function toPublicError(error: FastifyError | PublicError | Error): Public
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const details = fastifyError.validation.map((v) => ({
-      path: `${fastifyError.validationContext ?? ''}${v.instancePath || ''}`.replace(/^body$/, 'body/'),
+      // `body` for the whole body, `body/title` for a field of it.
+      path: [fastifyError.validationContext, v.instancePath.slice(1)].filter(Boolean).join('/'),
       message:
         v.keyword === 'additionalProperties'
           ? `unknown field ${(v.params as { additionalProperty?: string }).additionalProperty}`

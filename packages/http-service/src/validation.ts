@@ -1,36 +1,116 @@
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import Value from 'typebox/value';
 
 /**
  * Request validation with TypeBox's compiler instead of Fastify's ajv: bodies
  * are checked as sent (ajv's `coerceTypes` would turn `{"title": 42}` into
  * "42", its default `removeAdditional` would drop unknown fields silently),
- * while params and query strings, which are always text, are converted and
- * defaulted. Errors come out in ajv's shape, which the errors plugin turns
- * into `details`.
+ * while params and query strings, which are always text, are read as the
+ * numbers and booleans their schema names (strictly: see `fromText`) and
+ * defaulted. Errors come out in ajv's shape, one per field, which the errors
+ * plugin turns into `details`.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
   const convert = httpPart !== 'body';
   return (value: unknown) => {
-    // Most params and queries are already valid as sent: skip the (interpretive) conversion then.
+    // Most params and queries are already valid as sent: skip the conversion then.
     if (check.Check(value)) return { value };
-    const input = convert ? Value.Default(schema, Value.Convert(schema, value)) : value;
+    const input = convert ? fromText(schema, value) : value;
     if (check.Check(input)) return { value: input };
     return { error: toAjvErrors(check.Errors(input) as unknown as FastifySchemaValidationError[]) };
   };
 };
 
+type TextProperty = { type?: string; default?: unknown };
+const decimal = /^-?\d+(\.\d+)?$/;
+
+/**
+ * The text of a flat params or query object as its schema's types. Only plain
+ * decimals become numbers and only `true`/`false` booleans: TypeBox's
+ * `Value.Convert` would also read `limit=true` as 1, `limit=` as 0 and
+ * `limit=0x10` as 16, accepting requests a client got wrong.
+ */
+function fromText(schema: TSchema, value: unknown): unknown {
+  const properties = (schema as { properties?: Record<string, TextProperty> }).properties;
+  if (!properties || typeof value !== 'object' || value === null) return value;
+  const converted: Record<string, unknown> = { ...value };
+  for (const [name, property] of Object.entries(properties)) {
+    const text = converted[name];
+    if (text === undefined) {
+      if ('default' in property) converted[name] = property.default;
+    } else if (typeof text === 'string') {
+      if ((property.type === 'integer' || property.type === 'number') && decimal.test(text)) {
+        converted[name] = Number(text);
+      } else if (property.type === 'boolean' && (text === 'true' || text === 'false')) {
+        converted[name] = text === 'true';
+      }
+    }
+  }
+  return converted;
+}
+
 function toAjvErrors(errors: FastifySchemaValidationError[]): FastifySchemaValidationError[] {
-  return errors.flatMap((error) => {
+  return oneErrorPerUnion(errors).flatMap((error) => {
     // TypeBox reports an unknown field twice: as `false` schema and as additionalProperties.
     if (error.keyword === 'boolean' && error.schemaPath.endsWith('/additionalProperties')) return [];
     if (error.keyword === 'additionalProperties') {
       const names = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
       return names.map((name) => ({ ...error, params: { additionalProperty: name } }));
     }
+    if (error.keyword === 'type') return [{ ...error, message: `must be ${typeName(error)}` }];
     return [error];
   });
+}
+
+const article = (type: string) =>
+  type === 'null' ? 'null' : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+const typeName = (error: FastifySchemaValidationError) => article(String(error.params.type));
+const alternatives = new Intl.ListFormat('en', { type: 'disjunction' });
+
+/**
+ * A value that matches no branch of a union (`anyOf`) gets one error, not one
+ * per branch plus the union's own: "must be a string or null" when its type
+ * fits no branch, else the errors of the branch whose type it has (a title
+ * of "" is "too short", not "not null"). Inner unions first.
+ */
+function oneErrorPerUnion(errors: FastifySchemaValidationError[]) {
+  const unions = errors
+    .filter((error) => error.keyword === 'anyOf')
+    .sort((a, b) => b.schemaPath.length - a.schemaPath.length);
+  let result = errors;
+  for (const union of unions) {
+    const prefix = `${union.schemaPath}/anyOf/`;
+    const branches = new Map<string, FastifySchemaValidationError[]>();
+    for (const error of result) {
+      if (!error.schemaPath.startsWith(prefix)) continue;
+      const branch = error.schemaPath.slice(prefix.length).split('/')[0] ?? '';
+      branches.set(branch, [...(branches.get(branch) ?? []), error]);
+    }
+    const misses = [...branches].map(([branch, [first, ...rest]]) =>
+      first &&
+      rest.length === 0 &&
+      first.schemaPath === `${prefix}${branch}` &&
+      first.instancePath === union.instancePath &&
+      (first.keyword === 'type' || first.keyword === 'const')
+        ? first
+        : undefined,
+    );
+    const nearest = [...branches.values()].find((_, index) => misses[index] === undefined);
+    const replacement = nearest ?? [
+      {
+        ...union,
+        message: `must be ${alternatives.format(
+          misses.map((miss) =>
+            miss?.keyword === 'const' ? JSON.stringify(miss.params.allowedValue) : typeName(miss ?? union),
+          ),
+        )}`,
+      },
+    ];
+    result = result.flatMap((error) =>
+      error === union ? replacement : error.schemaPath.startsWith(prefix) ? [] : [error],
+    );
+  }
+  return result;
 }

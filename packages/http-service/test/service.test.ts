@@ -22,6 +22,22 @@ app.post(
   },
   async (request) => ({ query: request.query }),
 );
+app.post(
+  '/kinds',
+  {
+    schema: {
+      body: Type.Object(
+        {
+          kind: Type.Optional(Type.Union([Type.Literal('a'), Type.Literal('b')])),
+          size: Type.Optional(Type.Union([Type.Integer(), Type.String(), Type.Null()])),
+          inner: Type.Optional(Type.Union([Type.Object({ name: Type.String() }), Type.Null()])),
+        },
+        { additionalProperties: false },
+      ),
+    },
+  },
+  async () => ({ ok: true }),
+);
 app.get('/boom', async () => {
   throw new Error('secret detail');
 });
@@ -47,6 +63,29 @@ describe('errors', () => {
     expect(defaulted.json()).toEqual({ query: { limit: 10 } });
     const bad = await app.inject({ method: 'POST', url: '/things?limit=zero', payload: { name: 'a' } });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('gives one detail per field that matches no branch of a union, naming the branch it came closest to', async () => {
+    const details = async (payload: unknown) =>
+      (await app.inject({ method: 'POST', url: '/kinds', payload: payload as object })).json().error.details;
+    expect(await details({ kind: 'c' })).toEqual([{ path: 'body/kind', message: 'must be "a" or "b"' }]);
+    expect(await details({ size: true })).toEqual([
+      { path: 'body/size', message: 'must be an integer, a string, or null' },
+    ]);
+    expect(await details({ inner: { name: 1 } })).toEqual([
+      { path: 'body/inner/name', message: 'must be a string' },
+    ]);
+    expect(await details([])).toEqual([{ path: 'body', message: 'must be an object' }]);
+  });
+
+  it('reads only plain decimals as numbers from a query string', async () => {
+    for (const limit of ['true', 'false', '', '0x10', ' 5', '1e1']) {
+      const res = await app.inject({ method: 'POST', url: `/things?limit=${limit}`, payload: { name: 'a' } });
+      expect({ limit, status: res.statusCode }).toEqual({ limit, status: 400 });
+      expect(res.json().error.details).toEqual([
+        { path: 'querystring/limit', message: 'must be an integer' },
+      ]);
+    }
   });
 
   it('echoes the request id', async () => {
