@@ -105,3 +105,26 @@ describe('item 7: one detail per field', () => {
     expect(array.json.error.details).toEqual([{ path: 'body', message: 'must be an object' }]);
   });
 });
+
+describe('item 8: a weak validator in If-Match', () => {
+  it('is refused with 412 saying why, not "has changed"; the asset is unchanged', async () => {
+    const { id, token } = await ownedAsset();
+    const weak = await call(instance.publicUrl, 'PATCH', `/assets/${id}`, {
+      token,
+      body: { title: 'Renamed' },
+      headers: { 'if-match': 'W/"v1"' },
+    });
+    expect(weak.status).toBe(412);
+    expect(weak.json.error.code).toBe('PreconditionFailed');
+    expect(weak.json.error.message).toMatch(/weak validator .* cannot be used with If-Match/i);
+    const after = await call(instance.publicUrl, 'GET', `/assets/${id}`, { token });
+    expect(after.json).toMatchObject({ title: 'First', version: 1 });
+    // A list with a strong tag as well is compared on that tag (RFC 9110 §13.1.1).
+    const mixed = await call(instance.publicUrl, 'PATCH', `/assets/${id}`, {
+      token,
+      body: { title: 'Renamed' },
+      headers: { 'if-match': 'W/"v1", "v1"' },
+    });
+    expect(mixed.status).toBe(200);
+  });
+});

@@ -87,11 +87,13 @@ describe('ETags', () => {
     expect(etagOf(2)).not.toBe(etagOf(1));
   });
 
-  it('parse If-Match lists, * and ignore weak or foreign tags', () => {
+  it('parse If-Match lists, * and ignore foreign tags and weak ones beside strong ones', () => {
     expect(parseEntityTags('"v3"', 'If-Match', false)).toEqual({ any: false, versions: [3] });
     expect(parseEntityTags(' "v3" , "v4"', 'If-Match', false)).toEqual({ any: false, versions: [3, 4] });
     expect(parseEntityTags('*', 'If-Match', false)).toEqual({ any: true });
-    expect(parseEntityTags('W/"v3"', 'If-Match', false)).toEqual({ any: false, versions: [] });
+    expect(parseEntityTags('W/"v3", "v4"', 'If-Match', false)).toEqual({ any: false, versions: [4] });
+    // Only weak tags can never match: a 412 saying so, not "has changed".
+    expect(statusOf(() => parseEntityTags('W/"v3"', 'If-Match', false))).toBe('412 PreconditionFailed');
     expect(parseEntityTags('"abc"', 'If-Match', false)).toEqual({ any: false, versions: [] });
     expect(parseEntityTags('W/"v3"', 'If-None-Match', true)).toEqual({ any: false, versions: [3] });
   });

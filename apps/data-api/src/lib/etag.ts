@@ -18,16 +18,28 @@ export function parseEntityTags(header: string, name: string, weakMatches: boole
   const versions: number[] = [];
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length > 20 || parts.some((p) => p === '')) throw badHeader(name);
+  let strongTags = 0;
   for (const part of parts) {
     const match = entityTag.exec(part);
     if (!match) throw badHeader(name);
     // If-Match uses the strong comparison (a weak tag never matches); If-None-Match the weak one.
     if (match[1] && !weakMatches) continue;
+    strongTags += 1;
     const version = /^v([1-9]\d{0,14})$/.exec(match[2] ?? '');
     if (version?.[1]) versions.push(Number(version[1]));
   }
+  // Only weak tags: the precondition can never hold, and "has changed" would send the client
+  // round a re-read that brings back the same ETag.
+  if (strongTags === 0) throw weakIfMatch();
   return { any: false, versions };
 }
+
+const weakIfMatch = () =>
+  new PublicError(
+    412,
+    'PreconditionFailed',
+    'A weak validator (W/"...") cannot be used with If-Match: send the ETag exactly as this API returned it',
+  );
 
 const badHeader = (name: string) =>
   new PublicError(400, 'BadRequest', `Malformed ${name} header: expected "*" or quoted entity tags`);
