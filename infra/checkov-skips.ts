@@ -219,8 +219,52 @@ export const reviewedChecks: Record<string, ReviewedCheck> = {
     title: 'S3 bucket has event notifications',
     stages: both({
       reason:
-        'the log bucket: nothing reacts to log objects (the assets bucket sends its events to EventBridge)',
-      resources: ['logs_archive_bucket'],
+        'the log bucket and the console bucket: nothing reacts to log objects or to the build files Terraform uploads (the assets bucket sends its events to EventBridge)',
+      resources: ['logs_archive_bucket', 'console_bucket'],
     }),
+  },
+
+  // --- The web console's CloudFront distribution (web stack).
+  CKV_AWS_86: {
+    title: 'CloudFront distribution has access logging enabled',
+    stages: both({
+      reason:
+        'standard logging v2 (aws_cloudwatch_log_delivery) writes access logs to the log bucket; checkov reads only the legacy logging_config, which needs bucket ACLs the log bucket disables',
+    }),
+  },
+  CKV_AWS_374: {
+    title: 'CloudFront distribution has geo restriction enabled',
+    stages: both({ reason: 'the console is offered worldwide; blocking countries is a business decision' }),
+  },
+  CKV_AWS_310: {
+    title: 'CloudFront distribution has origin failover configured',
+    stages: both({
+      reason:
+        'one region: a failover origin needs a replicated console bucket and API in a second region, not bought yet',
+    }),
+  },
+  CKV2_AWS_47: {
+    title: 'CloudFront WAFv2 web ACL has the AMR for Log4j',
+    stages: both({
+      reason:
+        'KnownBadInputs (the Log4j rule group) is on; the check also demands AnonymousIpList, which would lock out VPN and cloud-desktop users: a product decision',
+    }),
+  },
+  CKV_AWS_174: {
+    title: 'CloudFront viewer certificate uses TLS 1.2 or higher',
+    stages: {
+      dev: {
+        reason:
+          'dev has no console domain: the *.cloudfront.net certificate, whose protocol floor CloudFront sets; prod serves its domain with TLSv1.2_2021',
+      },
+    },
+  },
+  CKV2_AWS_42: {
+    title: 'CloudFront distribution uses a custom SSL certificate',
+    stages: {
+      dev: {
+        reason: 'dev has no console domain (web.domain unset): the default *.cloudfront.net certificate',
+      },
+    },
   },
 };

@@ -4,11 +4,12 @@ import { PlatformStack } from './platform-stack.ts';
 import { ServiceStack } from './service-stack.ts';
 import { SweepDeletedSchedule } from './sweep-schedule.ts';
 import { UploadTrigger } from './upload-trigger.ts';
+import { WebStack } from './web-stack.ts';
 import { WorkflowStack } from './workflow-stack.ts';
 
 /**
  * The stacks of one environment. References flow platform → workflow →
- * upload-service and platform → data-api; each app stack deploys on its own.
+ * upload-service, platform → data-api and platform → web; each app stack deploys on its own.
  */
 export function buildApp(app: App, environment: Environment) {
   const platform = new PlatformStack(app, environment);
@@ -33,5 +34,10 @@ export function buildApp(app: App, environment: Environment) {
     ruleName: `${environment.stage}-data-api-sweep-deleted`,
     deadLetterQueue: dataApi.deadLetterQueue,
   });
-  return { platform, workflow, uploadService, dataApi };
+  const web = new WebStack(app, environment, {
+    assetsBucketName: platform.assetsBucketName,
+    publicEntry: platform.publicEntry,
+    logBucket: platform.logs.bucket,
+  });
+  return { platform, workflow, uploadService, dataApi, web };
 }

@@ -4,7 +4,7 @@ import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { type Environment, infraDir } from './environments.ts';
 
-export type StackName = 'platform' | 'workflow' | 'upload-service' | 'data-api';
+export type StackName = 'platform' | 'workflow' | 'upload-service' | 'data-api' | 'web';
 
 /** A stack of one environment: the AWS provider in its region, default tags, and per-stage state. */
 export class EnvironmentStack extends TerraformStack {

@@ -44,7 +44,15 @@ export interface Environment {
   waf: { requestsPerFiveMinutesPerIp: number };
   /** More than one cluster turns on multi-AZ automatic failover. */
   redis: { nodeType: string; engineVersion: string; cacheClusters: number };
+  /**
+   * The web console (the `web` stack): CloudFront in front of its bucket and the public ALB.
+   * `domain`: its own name, served with the issued ACM certificate for it (TLS 1.2+); unset,
+   * the distribution's *.cloudfront.net name and certificate (a stage without a domain; the
+   * checkov skips say so). `identityDomainPrefix`: the Cognito hosted sign-in's subdomain.
+   */
+  web: { domain?: string; identityDomainPrefix: string };
   bucket: {
+    /** Browser origins allowed to upload besides the console's own (which the web stack adds). */
     corsAllowedOrigins: readonly string[];
     forceDestroy: boolean;
     /** Overwritten or deleted object versions stay this long (versioning is on). */
@@ -98,9 +106,10 @@ export const environments = {
     region: 'us-east-1',
     network: { cidr: '10.20.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 'single' },
     waf: { requestsPerFiveMinutesPerIp: 2000 },
+    web: { identityDomainPrefix: 'stateless-stack-dev' },
     redis: { nodeType: 'cache.t4g.micro', engineVersion: '7.1', cacheClusters: 1 },
     bucket: {
-      corsAllowedOrigins: ['http://localhost:5173', 'https://dev.example.com'],
+      corsAllowedOrigins: [],
       forceDestroy: true,
       noncurrentVersionDays: 3,
     },
@@ -130,11 +139,12 @@ export const environments = {
       availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
       natGateways: 'per-zone',
     },
-    publicCertificateDomain: 'app.example.com',
+    publicCertificateDomain: 'api.example.com',
     waf: { requestsPerFiveMinutesPerIp: 2000 },
+    web: { domain: 'app.example.com', identityDomainPrefix: 'stateless-stack' },
     redis: { nodeType: 'cache.r7g.large', engineVersion: '7.1', cacheClusters: 2 },
     bucket: {
-      corsAllowedOrigins: ['https://app.example.com'],
+      corsAllowedOrigins: [],
       forceDestroy: false,
       noncurrentVersionDays: 30,
     },

@@ -88,6 +88,14 @@ export class PlatformStack extends EnvironmentStack implements PlatformOutputs {
     return this.cache.endpoint;
   }
 
+  /** The public ALB as CloudFront reaches it: by its certificate's name over HTTPS when it has one. */
+  get publicEntry() {
+    const domain = this.environment.publicCertificateDomain;
+    return domain
+      ? { domainName: domain, https: true }
+      : { domainName: this.loadBalancers.loadBalancers.public.dnsName, https: false };
+  }
+
   get assetsBucketName() {
     return this.dataStores.bucket.bucket;
   }

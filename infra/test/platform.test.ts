@@ -85,13 +85,6 @@ describe('assets bucket', () => {
       }),
     );
   });
-
-  it('allows presigned PUTs from the configured origins and exposes ETag', () => {
-    const [rule] = one('aws_s3_bucket_cors_configuration').cors_rule as Block[];
-    expect(rule?.allowed_methods).toContain('PUT');
-    expect(rule?.allowed_origins).toEqual(environments.dev.bucket.corsAllowedOrigins);
-    expect(rule?.expose_headers).toContain('ETag');
-  });
 });
 
 describe('redis', () => {

@@ -13,7 +13,7 @@ export interface SynthStack {
   terraform: Block;
 }
 
-export const stackNames: readonly StackName[] = ['platform', 'workflow', 'upload-service', 'data-api'];
+export const stackNames: readonly StackName[] = ['platform', 'workflow', 'upload-service', 'data-api', 'web'];
 
 const cache = new Map<string, SynthStack>();
 

@@ -1,6 +1,5 @@
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
 import type { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
-import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cors-configuration/index.js';
 import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification/index.js';
 import { assetsTable, resourceNames } from '@stateless/topology';
 import { Construct } from 'constructs';
@@ -16,8 +15,8 @@ const hashKeyOf = (key: typeof assetsTable.key) => {
 
 /**
  * The assets table, exactly as topology defines it, and the assets bucket: private,
- * versioned, access-logged, uploaded to straight from browsers (CORS exposes ETag for
- * multipart), and sending every object event to EventBridge, where the upload trigger's
+ * versioned, access-logged, uploaded to straight from browsers (its CORS is the web
+ * stack's: the console's origin), and sending every object event to EventBridge, where the upload trigger's
  * rule picks up new originals.
  */
 export class DataStores extends Construct {
@@ -52,20 +51,6 @@ export class DataStores extends Construct {
       noncurrentVersionDays: environment.bucket.noncurrentVersionDays,
       accessLogsTo: props.accessLogsTo,
     }).bucket;
-    new S3BucketCorsConfiguration(this, 'assets-cors', {
-      bucket: this.bucket.id,
-      corsRule: [
-        {
-          // PUT: presigned single uploads and multipart parts; POST: presigned POST forms.
-          allowedMethods: ['PUT', 'POST', 'GET', 'HEAD'],
-          allowedOrigins: [...environment.bucket.corsAllowedOrigins],
-          allowedHeaders: ['*'],
-          // Multipart clients read each part's ETag.
-          exposeHeaders: ['ETag'],
-          maxAgeSeconds: 3000,
-        },
-      ],
-    });
     new S3BucketNotification(this, 'assets-events', { bucket: this.bucket.id, eventbridge: true });
   }
 }

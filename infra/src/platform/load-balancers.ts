@@ -1,4 +1,3 @@
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DataAwsAcmCertificate } from '@cdktf/provider-aws/lib/data-aws-acm-certificate/index.js';
 import { Lb } from '@cdktf/provider-aws/lib/lb/index.js';
 import { LbListener, type LbListenerDefaultAction } from '@cdktf/provider-aws/lib/lb-listener/index.js';
@@ -6,14 +5,14 @@ import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule/index.j
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group/index.js';
 import type { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
 import type { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
-import { Wafv2WebAcl } from '@cdktf/provider-aws/lib/wafv2-web-acl/index.js';
+import type { Wafv2WebAcl } from '@cdktf/provider-aws/lib/wafv2-web-acl/index.js';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association/index.js';
-import { Wafv2WebAclLoggingConfiguration } from '@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration/index.js';
 import { type AppName, health, routes } from '@stateless/topology';
 import { Construct } from 'constructs';
 import type { Environment } from '../environments.ts';
 import { logPrefixes } from './log-bucket.ts';
 import { type AlbListener, type Network, ports } from './network.ts';
+import { createWebAcl } from './web-acl.ts';
 
 /** TLS 1.3 and 1.2 only (AWS's recommended policy). */
 export const tlsPolicy = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
@@ -28,9 +27,6 @@ export interface AppTarget {
   app: AppName;
   targetGroup: LbTargetGroup;
 }
-
-/** AWS managed rule groups on the public ALB, in evaluation order after the rate rule. */
-export const managedRuleGroups = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'];
 
 export interface LoadBalancersProps {
   environment: Environment;
@@ -153,59 +149,15 @@ export class LoadBalancers extends Construct {
       });
     }
 
-    this.webAcl = this.publicWebAcl(environment);
+    this.webAcl = createWebAcl(this, 'public', {
+      scope: 'REGIONAL',
+      stage,
+      waf: environment.waf,
+      logRetentionDays: environment.logRetentionDays,
+    });
     new Wafv2WebAclAssociation(this, 'public-waf', {
       resourceArn: this.loadBalancers.public.arn,
       webAclArn: this.webAcl.arn,
     });
-  }
-
-  private publicWebAcl({ stage, waf, logRetentionDays }: Environment) {
-    const visibility = (metricName: string) => ({
-      cloudwatchMetricsEnabled: true,
-      sampledRequestsEnabled: true,
-      metricName,
-    });
-    const acl = new Wafv2WebAcl(this, 'public-web-acl', {
-      name: `${stage}-public`,
-      description: 'AWS managed common and known-bad-input rules, and a per-IP rate limit',
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(`${stage}-public`),
-      rule: [
-        {
-          name: 'rate-per-ip',
-          priority: 0,
-          action: { block: {} },
-          statement: {
-            rate_based_statement: {
-              limit: waf.requestsPerFiveMinutesPerIp,
-              aggregate_key_type: 'IP',
-              evaluation_window_sec: 300,
-            },
-          },
-          visibilityConfig: visibility(`${stage}-rate-per-ip`),
-        },
-        ...managedRuleGroups.map((name, index) => ({
-          name,
-          priority: index + 1,
-          overrideAction: { none: {} },
-          statement: { managed_rule_group_statement: { name, vendor_name: 'AWS' } },
-          visibilityConfig: visibility(`${stage}-${name}`),
-        })),
-      ],
-    });
-    // WAF only logs to groups whose name starts with aws-waf-logs-.
-    const logGroup = new CloudwatchLogGroup(this, 'public-waf-logs', {
-      name: `aws-waf-logs-${stage}-public`,
-      retentionInDays: logRetentionDays,
-    });
-    new Wafv2WebAclLoggingConfiguration(this, 'public-waf-logging', {
-      resourceArn: acl.arn,
-      logDestinationConfigs: [logGroup.arn],
-      // Bearer tokens never reach the logs.
-      redactedFields: [{ singleHeader: { name: 'authorization' } }],
-    });
-    return acl;
   }
 }

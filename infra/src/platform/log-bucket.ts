@@ -6,10 +6,11 @@ import { Construct } from 'constructs';
 import { PrivateBucket } from './private-bucket.ts';
 
 /** Where each log source writes in the log bucket. */
-export const logPrefixes = { s3: 's3/', alb: 'alb/', vpc: 'vpc/' } as const;
+export const logPrefixes = { s3: 's3/', alb: 'alb/', vpc: 'vpc/', cloudfront: 'cloudfront/' } as const;
 
 /**
- * The stage's log archive: S3 server access logs, ALB access logs and VPC flow logs,
+ * The stage's log archive: S3 server access logs, ALB access logs, VPC flow logs and the
+ * console's CloudFront access logs,
  * each under its own prefix and written only by its AWS service, expiring after
  * `expireDays`.
  */
@@ -51,6 +52,17 @@ export class LogBucket extends Construct {
           Principal: { Service: 'delivery.logs.amazonaws.com' },
           Action: 's3:PutObject',
           Resource: `${arn}/${logPrefixes.vpc}AWSLogs/${account}/*`,
+          Condition: {
+            StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceAccount': account },
+          },
+        },
+        {
+          // CloudFront standard logging v2 (the web stack's log delivery).
+          Sid: 'CloudFrontAccessLogs',
+          Effect: 'Allow',
+          Principal: { Service: 'delivery.logs.amazonaws.com' },
+          Action: 's3:PutObject',
+          Resource: `${arn}/${logPrefixes.cloudfront}*`,
           Condition: {
             StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceAccount': account },
           },

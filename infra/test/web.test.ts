@@ -1,0 +1,131 @@
+import { resourceNames } from '@stateless/topology';
+import { contentSecurityPolicy } from '@stateless/web/security-headers';
+import { describe, expect, it } from 'vitest';
+import type { EnvironmentName } from '../src/environments.ts';
+import { type Block, onlyResource, resolveRefs, resources, stack } from './synth.ts';
+
+const web = (environment: EnvironmentName = 'dev') => stack('web', environment);
+const distributionOf = (environment: EnvironmentName = 'dev') =>
+  onlyResource(web(environment), 'aws_cloudfront_distribution');
+const consoleBucketOf = (environment: EnvironmentName) =>
+  resources(web(environment), 'aws_s3_bucket').find(([, b]) =>
+    String(b.bucket).endsWith('-stateless-console'),
+  );
+const resolved = (value: unknown, environment: EnvironmentName = 'dev') =>
+  resolveRefs(typeof value === 'string' ? value : JSON.stringify(value), 'web', environment);
+
+describe.each(['dev', 'prod'] as const)('the %s web stack', (environment) => {
+  it('keeps the console bucket private: only this distribution reads it, through origin access control', () => {
+    const [bucketId] = consoleBucketOf(environment) ?? ['no console bucket'];
+    const [, block] = onlyResource(web(environment), 'aws_s3_bucket_public_access_block');
+    expect(block).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    const [, policy] = onlyResource(web(environment), 'aws_s3_bucket_policy');
+    const statements = JSON.parse(resolved(policy.policy, environment)).Statement as Block[];
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    const [distributionId] = distributionOf(environment);
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Condition: {
+          StringEquals: { 'AWS:SourceArn': `\${web:aws_cloudfront_distribution.${distributionId}.arn}` },
+        },
+      }),
+    ]);
+    const [, distribution] = distributionOf(environment);
+    const origins = distribution.origin as Block[];
+    const bucketOrigin = origins.find((o) => o.origin_id === 'console');
+    expect(resolved(bucketOrigin?.domain_name, environment)).toBe(
+      `\${web:aws_s3_bucket.${bucketId}.bucket_regional_domain_name}`,
+    );
+    const [oacId] = onlyResource(web(environment), 'aws_cloudfront_origin_access_control');
+    expect(resolved(bucketOrigin?.origin_access_control_id, environment)).toBe(
+      `\${web:aws_cloudfront_origin_access_control.${oacId}.id}`,
+    );
+  });
+
+  it('sends /uploads* and /assets* to the public ALB, uncached, with every viewer header but Host', () => {
+    const [, distribution] = distributionOf(environment);
+    const behaviours = distribution.ordered_cache_behavior as Block[];
+    const toAlb = behaviours.filter((b) => b.target_origin_id === 'public-alb').map((b) => b.path_pattern);
+    expect(toAlb).toEqual(expect.arrayContaining(['/uploads', '/uploads/*', '/assets', '/assets/*']));
+    expect(behaviours.every((b) => String(b.allowed_methods).includes('PATCH'))).toBe(true);
+    const alb = (distribution.origin as Block[]).find((o) => o.origin_id === 'public-alb');
+    const config = alb?.custom_origin_config as Block;
+    if (environment === 'prod') {
+      // The ALB's certificate name, over HTTPS only.
+      expect(alb?.domain_name).toBe('api.example.com');
+      expect(config.origin_protocol_policy).toBe('https-only');
+    } else {
+      expect(resolved(alb?.domain_name)).toMatch(/^\$\{platform:aws_lb\.[^.]+\.dns_name\}$/);
+      expect(config.origin_protocol_policy).toBe('http-only');
+    }
+  });
+
+  it('attaches the response headers policy built from apps/web/security-headers.ts', () => {
+    const [, distribution] = distributionOf(environment);
+    const [policyId, policy] = onlyResource(web(environment), 'aws_cloudfront_response_headers_policy');
+    const behaviour = distribution.default_cache_behavior as Block;
+    expect(resolved(behaviour.response_headers_policy_id, environment)).toBe(
+      `\${web:aws_cloudfront_response_headers_policy.${policyId}.id}`,
+    );
+    const config = policy.security_headers_config as Block;
+    const csp = (config.content_security_policy as Block).content_security_policy as string;
+    const bucket = resourceNames(environment).assetsBucket;
+    expect(csp).toBe(
+      contentSecurityPolicy({
+        storage: [`https://${bucket}.s3.us-east-1.amazonaws.com`, `https://${bucket}.s3.amazonaws.com`],
+        identity: [
+          'https://cognito-idp.us-east-1.amazonaws.com',
+          `https://${environment === 'prod' ? 'stateless-stack' : 'stateless-stack-dev'}.auth.us-east-1.amazoncognito.com`,
+        ],
+      }),
+    );
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(config.strict_transport_security).toMatchObject({ include_subdomains: true, preload: true });
+    expect(config.frame_options).toMatchObject({ frame_option: 'DENY' });
+  });
+
+  it('serves the console under its own name with TLS 1.2+ when the stage has one', () => {
+    const [, distribution] = distributionOf(environment);
+    const certificate = distribution.viewer_certificate as Block;
+    if (environment === 'prod') {
+      expect(distribution.aliases).toEqual(['app.example.com']);
+      expect(certificate.minimum_protocol_version).toBe('TLSv1.2_2021');
+    } else {
+      expect(certificate.cloudfront_default_certificate).toBe(true);
+    }
+    expect((distribution.default_cache_behavior as Block).viewer_protocol_policy).toBe('redirect-to-https');
+    expect(String(distribution.web_acl_id)).toMatch(/aws_wafv2_web_acl/);
+  });
+
+  it("gives the console its sign-in: a PKCE code-flow client whose callback is the console's URL", () => {
+    const [, client] = onlyResource(web(environment), 'aws_cognito_user_pool_client');
+    expect(client).toMatchObject({ generate_secret: false, allowed_oauth_flows: ['code'] });
+    const consoleUrl =
+      environment === 'prod'
+        ? 'https://app.example.com'
+        : `https://\${web:aws_cloudfront_distribution.${distributionOf(environment)[0]}.domain_name}`;
+    expect((client.callback_urls as string[]).map((u) => resolved(u, environment))).toEqual([
+      `${consoleUrl}/`,
+    ]);
+    const config = resources(web(environment), 'aws_s3_object').find(([, o]) => o.key === 'config.json');
+    const [poolId] = onlyResource(web(environment), 'aws_cognito_user_pool');
+    expect(JSON.parse(resolved(config?.[1].content, environment))).toMatchObject({
+      signIn: {
+        kind: 'oidc',
+        issuer: `https://cognito-idp.us-east-1.amazonaws.com/\${web:aws_cognito_user_pool.${poolId}.id}`,
+      },
+    });
+    // Browsers upload to the assets bucket from the console's origin.
+    const [, cors] = onlyResource(web(environment), 'aws_s3_bucket_cors_configuration');
+    const [rule] = cors.cors_rule as [Block];
+    expect((rule.allowed_origins as string[]).map((o) => resolved(o, environment))).toEqual([consoleUrl]);
+    expect(rule.expose_headers).toContain('ETag');
+  });
+});
