@@ -128,3 +128,23 @@ describe('item 8: a weak validator in If-Match', () => {
     expect(mixed.status).toBe(200);
   });
 });
+
+describe('item 9: a method the path does not have', () => {
+  it('answers 405 with Allow on both listeners, QUERY included', async () => {
+    const { id, token } = await ownedAsset();
+    for (const method of ['PUT', 'POST', 'QUERY']) {
+      const response = await call(instance.publicUrl, method, `/assets/${id}`, { token });
+      expect({ method, status: response.status }).toEqual({ method, status: 405 });
+      expect(response.json.error.code).toBe('MethodNotAllowed');
+      expect(response.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
+    }
+    const list = await call(instance.publicUrl, 'DELETE', '/assets', { token });
+    expect(list.headers.get('allow')).toBe('GET, HEAD');
+    const internalPut = await call(instance.internalUrl, 'DELETE', `/internal/assets/${id}/results`, {
+      token: await serviceToken(),
+    });
+    expect(internalPut.status).toBe(405);
+    expect(internalPut.headers.get('allow')).toBe('PUT');
+    expect((await call(instance.publicUrl, 'PUT', '/nowhere', { token })).status).toBe(404);
+  });
+});

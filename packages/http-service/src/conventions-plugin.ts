@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorsPlugin } from './errors-plugin.ts';
+import { methodsPlugin } from './methods-plugin.ts';
 import { validatorCompiler } from './validation.ts';
 
 /**
  * What every service does the same way: errors in the contracts shape, request
- * validation with TypeBox, the request id echoed, and a drain that ends.
+ * validation with TypeBox, the request id echoed, 405 for a method a path does
+ * not have, and a drain that ends.
  */
 export const conventionsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -17,6 +19,7 @@ export const conventionsPlugin = fp(
       reply.header('x-request-id', request.id);
       done();
     });
+    await app.register(methodsPlugin);
 
     // Node's server.close() waits for every connection to end, and a keep-alive
     // connection whose request completes during the drain would stay open for

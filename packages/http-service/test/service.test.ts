@@ -148,6 +148,27 @@ describe('errors', () => {
   });
 });
 
+describe('methods', () => {
+  it('answers 405 with an Allow header for a method a known path does not have, 404 for an unknown path', async () => {
+    const put = await app.inject({ method: 'PUT', url: '/things?limit=1', payload: { name: 'a' } });
+    expect(put.statusCode).toBe(405);
+    expect(put.json().error.code).toBe('MethodNotAllowed');
+    expect(put.headers.allow).toBe('POST');
+    expect(put.headers['x-request-id']).toBe(put.json().error.requestId);
+    const get = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(get.statusCode).toBe(200);
+    const deleteHealth = await app.inject({ method: 'DELETE', url: '/healthz' });
+    expect(deleteHealth.headers.allow).toBe('GET, HEAD');
+    expect((await app.inject({ method: 'PUT', url: '/nope' })).statusCode).toBe(404);
+  });
+
+  it('answers 405 to QUERY without a Content-Type (not the 400 of a body method)', async () => {
+    const query = await app.inject({ method: 'QUERY' as 'GET', url: '/healthz' });
+    expect(query.statusCode).toBe(405);
+    expect(query.headers.allow).toBe('GET, HEAD');
+  });
+});
+
 describe('health', () => {
   it('is live and ready when only a non-critical dependency is down', async () => {
     expect((await app.inject('/healthz')).statusCode).toBe(200);
