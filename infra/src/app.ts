@@ -8,15 +8,22 @@ import { WebStack } from './web-stack.ts';
 import { WorkflowStack } from './workflow-stack.ts';
 
 /**
- * The stacks of one environment. References flow platform → workflow →
- * upload-service, platform → data-api and platform → web; each app stack deploys on its own.
+ * The stacks of one environment. References flow platform → web (the user pool) →
+ * data-api, and platform → workflow → upload-service (web → upload-service too);
+ * each app stack deploys on its own.
  */
 export function buildApp(app: App, environment: Environment) {
   const platform = new PlatformStack(app, environment);
+  const web = new WebStack(app, environment, {
+    assetsBucketName: platform.assetsBucketName,
+    publicEntry: platform.publicEntry,
+    logBucket: platform.logs.bucket,
+  });
   const workflow = new WorkflowStack(app, environment, platform);
   const uploadService = new ServiceStack(app, 'upload-service', environment, {
     platform,
     pipeline: workflow,
+    identity: web.identity,
   });
   new UploadTrigger(uploadService, 'upload-trigger', {
     stage: environment.stage,
@@ -26,6 +33,7 @@ export function buildApp(app: App, environment: Environment) {
   });
   const dataApi = new ServiceStack(app, 'data-api', environment, {
     platform,
+    identity: web.identity,
     asyncDeadLetterQueue: 'data-api-async',
   });
   new SweepDeletedSchedule(dataApi, 'sweep-deleted', {
@@ -33,11 +41,6 @@ export function buildApp(app: App, environment: Environment) {
     every: environment.sweepDeletedEvery,
     ruleName: `${environment.stage}-data-api-sweep-deleted`,
     deadLetterQueue: dataApi.deadLetterQueue,
-  });
-  const web = new WebStack(app, environment, {
-    assetsBucketName: platform.assetsBucketName,
-    publicEntry: platform.publicEntry,
-    logBucket: platform.logs.bucket,
   });
   return { platform, workflow, uploadService, dataApi, web };
 }

@@ -120,11 +120,7 @@ export const environments = {
     lambdas: lambdas({ 'workflow-worker': 1024 }),
     sweepDeletedEvery: 'rate(15 minutes)',
     appSettings: {
-      'data-api': {
-        LOG_LEVEL: 'debug',
-        AUTH_JWKS_URL: 'https://auth.dev.example.com/.well-known/jwks.json',
-        AUTH_ISSUER: 'https://auth.dev.example.com/',
-      },
+      'data-api': { LOG_LEVEL: 'debug' },
       'upload-service': { LOG_LEVEL: 'debug' },
       'workflow-worker': { LOG_LEVEL: 'debug' },
     },
@@ -155,10 +151,7 @@ export const environments = {
     lambdas: lambdas({ 'data-api': 1024, 'workflow-worker': 2048 }),
     sweepDeletedEvery: 'rate(5 minutes)',
     appSettings: {
-      'data-api': {
-        AUTH_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
-        AUTH_ISSUER: 'https://auth.example.com/',
-      },
+      'data-api': {},
       'upload-service': {},
       'workflow-worker': {},
     },

@@ -12,6 +12,7 @@ import { functionNameOf, queueNames } from './names.ts';
 import { permissions } from './permissions.ts';
 import type { PlatformOutputs } from './platform-stack.ts';
 import { secretsOf } from './secrets.ts';
+import type { IdentityOutputs } from './web-stack.ts';
 import type { PipelineOutputs } from './workflow-stack.ts';
 
 export type HttpApp = Exclude<AppName, 'workflow-worker'>;
@@ -20,6 +21,8 @@ export interface ServiceStackInputs {
   platform: PlatformOutputs;
   /** Only for an app that starts pipeline runs; data-api never depends on the workflow stack. */
   pipeline?: PipelineOutputs;
+  /** Whose tokens the app accepts (the web stack's user pool); only variables its schema reads are set. */
+  identity?: IdentityOutputs;
   /** The app is also invoked asynchronously (a schedule): give it a dead-letter queue. */
   asyncDeadLetterQueue?: keyof ReturnType<typeof queueNames>['deadLetter'];
 }
@@ -34,7 +37,7 @@ export class ServiceStack extends EnvironmentStack {
 
   constructor(scope: Construct, app: HttpApp, environment: Environment, inputs: ServiceStackInputs) {
     super(scope, app, environment);
-    const { platform, pipeline } = inputs;
+    const { platform, pipeline, identity } = inputs;
     const targets = platform.targetsOf(app);
     if (targets.length === 0) throw new Error(`The route table sends no ALB traffic to ${app}`);
     const internalTarget = targets.find((t) => t.listener === 'internal');
@@ -55,6 +58,12 @@ export class ServiceStack extends EnvironmentStack {
         outputs: {
           ...platform.variablesFor(this),
           ...(pipeline && { STATE_MACHINE_ARN: () => pipeline.stateMachineArn }),
+          ...(identity && {
+            AUTH_JWKS_URL: () => identity.jwksUrl,
+            AUTH_ISSUER: () => identity.issuer,
+            // Cognito ID tokens carry the app client's id as their audience.
+            AUTH_AUDIENCE: () => identity.clientId,
+          }),
           // The handler sends events from this target group to the internal listener's app.
           ...(internalTarget && { INTERNAL_TARGET_GROUP_ARN: () => internalTarget.targetGroupArn }),
         },

@@ -41,6 +41,13 @@ export interface WebInputs {
   logBucket: S3Bucket;
 }
 
+/** The user pool the console signs in with, as the APIs verify its tokens. */
+export interface IdentityOutputs {
+  issuer: string;
+  jwksUrl: string;
+  clientId: string;
+}
+
 /** The console's build (apps/web `pnpm build`); synth never reads it, plan uploads what is there. */
 export const consoleBuildDir = join(infraDir, '../apps/web/dist');
 
@@ -82,7 +89,7 @@ const spaRouting = `function handler(event) {
 export class WebStack extends EnvironmentStack {
   readonly distribution: CloudfrontDistribution;
   readonly consoleUrl: string;
-  readonly identity: { issuer: string; jwksUrl: string; clientId: string };
+  readonly identity: IdentityOutputs;
 
   constructor(scope: Construct, environment: Environment, inputs: WebInputs) {
     super(scope, 'web', environment);

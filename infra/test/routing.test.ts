@@ -1,5 +1,7 @@
+import { variablesOf } from '@stateless/config';
 import { health, matchesPrefix, routes } from '@stateless/topology';
 import { describe, expect, it } from 'vitest';
+import { envSchemas } from '../src/app-env.ts';
 import { pathPatterns } from '../src/platform-stack.ts';
 import {
   type Block,
@@ -57,13 +59,18 @@ function synthesizedRules() {
 }
 
 describe('stacks', () => {
-  it('are exactly platform, workflow, upload-service, data-api, with references flowing from platform', () => {
+  it('are exactly platform, workflow, upload-service, data-api, web, with references flowing from platform', () => {
     const { stacks } = manifest();
     expect(Object.keys(stacks).sort()).toEqual([...stackNames].sort());
     expect(stacks.platform?.dependencies).toEqual([]);
     expect(stacks.workflow?.dependencies).toEqual(['platform']);
-    expect(stacks['data-api']?.dependencies).toEqual(['platform']);
-    expect([...(stacks['upload-service']?.dependencies ?? [])].sort()).toEqual(['platform', 'workflow']);
+    expect([...(stacks['data-api']?.dependencies ?? [])].sort()).toEqual(['platform', 'web']);
+    // An app that verifies user tokens takes the user pool from web.
+    const verifiesTokens = variablesOf(envSchemas['upload-service']).some((v) => v.name === 'AUTH_JWKS_URL');
+    expect([...(stacks['upload-service']?.dependencies ?? [])].sort()).toEqual(
+      verifiesTokens ? ['platform', 'web', 'workflow'] : ['platform', 'workflow'],
+    );
+    expect(stacks.web?.dependencies).toEqual(['platform']);
   });
 });
 

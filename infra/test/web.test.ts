@@ -128,4 +128,16 @@ describe.each(['dev', 'prod'] as const)('the %s web stack', (environment) => {
     expect((rule.allowed_origins as string[]).map((o) => resolved(o, environment))).toEqual([consoleUrl]);
     expect(rule.expose_headers).toContain('ETag');
   });
+
+  it("makes the APIs accept the user pool's ID tokens: its JWKS, issuer and the console client as audience", () => {
+    const [poolId] = onlyResource(web(environment), 'aws_cognito_user_pool');
+    const [clientId] = onlyResource(web(environment), 'aws_cognito_user_pool_client');
+    const [, fn] = onlyResource(stack('data-api', environment), 'aws_lambda_function');
+    const variables = (fn.environment as { variables: Record<string, string> }).variables;
+    const issuer = `https://cognito-idp.us-east-1.amazonaws.com/\${web:aws_cognito_user_pool.${poolId}.id}`;
+    const fromDataApi = (value: string | undefined) => resolveRefs(String(value), 'data-api', environment);
+    expect(fromDataApi(variables.AUTH_ISSUER)).toBe(issuer);
+    expect(fromDataApi(variables.AUTH_JWKS_URL)).toBe(`${issuer}/.well-known/jwks.json`);
+    expect(fromDataApi(variables.AUTH_AUDIENCE)).toBe(`\${web:aws_cognito_user_pool_client.${clientId}.id}`);
+  });
 });
