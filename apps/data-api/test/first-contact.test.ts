@@ -148,3 +148,37 @@ describe('item 9: a method the path does not have', () => {
     expect((await call(instance.publicUrl, 'PUT', '/nowhere', { token })).status).toBe(404);
   });
 });
+
+describe('item 2: the OpenAPI document says what the routes do', () => {
+  it('has an optional limit with its default, a required If-Match on PATCH and the cursor 400', async () => {
+    const doc = (await call(instance.publicUrl, 'GET', '/docs/assets/json')).json;
+    const list = doc.paths['/assets'].get;
+    const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', default: 20 } });
+    expect(list.responses['400'].description).toMatch(/cursor/i);
+    const patch = doc.paths['/assets/{id}'].patch;
+    const ifMatch = patch.parameters.find((p: { name: string }) => p.name === 'if-match');
+    expect(ifMatch).toMatchObject({ in: 'header', required: true });
+    expect(patch.responses['428']).toBeDefined();
+    expect(patch.responses['412']).toBeDefined();
+  });
+
+  it('serves the documented default, refuses limit=true, and still answers 428 without If-Match', async () => {
+    const { id, token } = await ownedAsset();
+    const owner = await call(instance.publicUrl, 'GET', '/assets', { token });
+    expect(owner.status).toBe(200);
+    expect(owner.json.items.map((a: { id: string }) => a.id)).toEqual([id]);
+    const refused = await call(instance.publicUrl, 'GET', '/assets?limit=true', { token });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.details).toEqual([
+      { path: 'querystring/limit', message: 'must be an integer' },
+    ]);
+    const forged = await call(instance.publicUrl, 'GET', '/assets?cursor=0', { token });
+    expect([forged.status, forged.json.error.code]).toEqual([400, 'InvalidCursor']);
+    const unconditional = await call(instance.publicUrl, 'PATCH', `/assets/${id}`, {
+      token,
+      body: { title: 'x' },
+    });
+    expect([unconditional.status, unconditional.json.error.code]).toEqual([428, 'PreconditionRequired']);
+  });
+});

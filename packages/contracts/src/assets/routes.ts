@@ -5,6 +5,7 @@ import {
   Asset as AssetSchema,
   CreateAssetBody,
   DownloadLink,
+  IfMatchHeaders,
   InternalAsset,
   ListAssetsQuery,
   Metrics,
@@ -45,7 +46,12 @@ export const publicAssetRoutes = {
   update: {
     method: 'PATCH',
     url: '/assets/:id',
-    schema: { params: AssetParams, body: UpdateAssetBody, response: { 200: AssetSchema } },
+    schema: {
+      params: AssetParams,
+      headers: IfMatchHeaders,
+      body: UpdateAssetBody,
+      response: { 200: AssetSchema },
+    },
   },
   delete: {
     method: 'DELETE',

@@ -88,14 +88,25 @@ export const AssetPage = Type.Object(
 );
 export type AssetPage = Static<typeof AssetPage>;
 
+/** Page size of `GET /assets` when the query names no `limit`. */
+export const defaultPageSize = 20;
+
 export const ListAssetsQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: defaultPageSize })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   },
   { additionalProperties: false },
 );
 export type ListAssetsQuery = Static<typeof ListAssetsQuery>;
+
+/** The precondition of an edit: without it the API answers 428, with a stale ETag 412. */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.String({
+    description: 'The ETag you last read (e.g. "v3"), or * for any current version',
+  }),
+});
+export type IfMatchHeaders = Static<typeof IfMatchHeaders>;
 
 /** User metadata. `null` clears a field. Requires `If-Match`. */
 export const UpdateAssetBody = Type.Object(

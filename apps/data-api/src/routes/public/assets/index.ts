@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type Asset, PublicError, publicAssetRoutes as routes } from '@stateless/contracts';
+import { type Asset, defaultPageSize, PublicError, publicAssetRoutes as routes } from '@stateless/contracts';
 import { etagOf, noneMatchHits, parseEntityTags } from '../../../lib/etag.ts';
 import { toPublic } from '../../../lib/record.ts';
-import { errorResponses } from '../../schemas.ts';
+import { documentedErrors, errorResponses } from '../../schemas.ts';
 
 /** The owner's assets. Every route: bearer user token, then the per-user rate limit. */
 const assetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -20,11 +20,18 @@ const assetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ...routes.list.schema,
       tags,
       summary: 'Your assets, newest first',
-      response: { ...routes.list.schema.response, ...errorResponses },
+      response: {
+        ...routes.list.schema.response,
+        ...documentedErrors({
+          400: 'A limit outside 1..100, or a cursor that is malformed, altered or not yours (InvalidCursor)',
+        }),
+        ...errorResponses,
+      },
     },
     handler: async (request, reply) => {
       reply.header('cache-control', 'private, no-cache');
-      return app.assets.list(request.principal.sub, request.query.limit, request.query.cursor);
+      const { limit = defaultPageSize, cursor } = request.query;
+      return app.assets.list(request.principal.sub, limit, cursor);
     },
   });
 
@@ -58,14 +65,23 @@ const assetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ...routes.update.schema,
       tags,
       summary: 'Edit title, description, tags (If-Match required)',
-      response: { ...routes.update.schema.response, ...errorResponses },
+      response: {
+        ...routes.update.schema.response,
+        ...documentedErrors({
+          412: 'The asset has changed since you read it, or If-Match holds only weak ETags',
+          428: 'No If-Match header',
+        }),
+        ...errorResponses,
+      },
     },
-    handler: async (request, reply) => {
-      const ifMatch = request.headers['if-match'];
-      if (ifMatch === undefined) {
+    // Before header validation, which would call the missing precondition a 400.
+    preValidation: async (request) => {
+      if (request.headers['if-match'] === undefined) {
         throw new PublicError(428, 'PreconditionRequired', 'Send If-Match with the ETag you last read');
       }
-      const expected = parseEntityTags(ifMatch, 'If-Match', false);
+    },
+    handler: async (request, reply) => {
+      const expected = parseEntityTags(request.headers['if-match'], 'If-Match', false);
       const record = await app.assets.update(
         request.params.id,
         request.principal.sub,
