@@ -22,7 +22,8 @@ import {
  * all: a serialized `null` would give a 304 a Content-Length of 4 (RFC 9110 §8.6 allows only
  * the 200's) and strict proxies would misframe the next response on the connection.
  */
-const NoBody = (description: string) => Type.Unsafe<undefined>({ description });
+// `type: 'null'` also tells the OpenAPI document there is no content at all.
+const NoBody = (description: string) => Type.Unsafe<undefined>({ type: 'null', description });
 
 /**
  * Route schemas of the data API, written once: the server validates and

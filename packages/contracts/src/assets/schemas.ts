@@ -101,9 +101,13 @@ export const ListAssetsQuery = Type.Object(
 export type ListAssetsQuery = Static<typeof ListAssetsQuery>;
 
 /** The precondition of an edit: without it the API answers 428, with a stale ETag 412. */
+/** An entity tag as RFC 9110 §8.8.3 writes it (what apps/data-api/src/lib/etag.ts parses). */
+const entityTag = String.raw`(W/)?"[\x21\x23-\x7e\x80-\xff]*"`;
+
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.String({
-    description: 'The ETag you last read (e.g. "v3"), or * for any current version',
+    description: 'The ETag you last read (e.g. "v3"), or * for any current version; at most 20 tags',
+    pattern: String.raw`^\s*(\*|${entityTag}(\s*,\s*${entityTag}){0,19})\s*$`,
   }),
 });
 export type IfMatchHeaders = Static<typeof IfMatchHeaders>;
