@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { createDataApiInternalClient } from '@stateless/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -180,5 +182,38 @@ describe('item 2: the OpenAPI document says what the routes do', () => {
       body: { title: 'x' },
     });
     expect([unconditional.status, unconditional.json.error.code]).toEqual([428, 'PreconditionRequired']);
+  });
+});
+
+describe('item 5: a bad environment', () => {
+  it('stops server.ts with every problem in one message, no stack trace, exit code 1', async () => {
+    // No ASSETS_TABLE, and neither AUTH_JWT_SECRET nor AUTH_JWKS_URL.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, '../src/server.ts')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          ASSETS_BUCKET: 'b',
+          REDIS_URL: 'redis://127.0.0.1:1',
+          CURSOR_SECRET: 'c'.repeat(32),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output.trim().split('\n')).toEqual([
+      'Invalid environment:',
+      '  ASSETS_TABLE: is required but not set',
+      expect.stringMatching(/^ {2}\(combination\): set exactly one of AUTH_JWT_SECRET .* or AUTH_JWKS_URL/),
+    ]);
   });
 });

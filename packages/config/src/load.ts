@@ -1,14 +1,29 @@
-import type { Static, TObject } from 'typebox';
+import Type, { type Static, type TObject } from 'typebox';
 import Value from 'typebox/value';
 import { ConfigError } from './errors.ts';
 
 export type Env = Record<string, string | undefined>;
 
 /**
- * Validates `env` against an app's schema and returns the typed values.
+ * Validates `env` against an app's schema and returns the typed values; a
+ * problem throws a ConfigError naming every one. Without `env` it reads the
+ * process's own environment, as a process starts: then a problem is written
+ * to stderr as that one message, with no stack trace (the problems are the
+ * whole story), and the process exits with code 1.
  * This module and `env.ts` are the only places that touch `process.env`.
  */
-export function loadEnv<S extends TObject>(schema: S, env: Env = process.env): Static<S> {
+export function loadEnv<S extends TObject>(schema: S, env?: Env): Static<S> {
+  if (env !== undefined) return parseEnv(schema, env);
+  try {
+    return parseEnv(schema, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+function parseEnv<S extends TObject>(schema: S, env: Env): Static<S> {
   const known: Record<string, unknown> = {};
   for (const name of Object.keys(schema.properties)) {
     const raw = env[name];
@@ -16,7 +31,8 @@ export function loadEnv<S extends TObject>(schema: S, env: Env = process.env): S
     if (raw !== undefined && raw !== '') known[name] = raw;
   }
   const value = Value.Default(schema, Value.Convert(schema, known));
-  const problems = [...Value.Errors(schema, value)].flatMap((error) => {
+  const errors = [...Value.Errors(schema, value)];
+  const problems = errors.flatMap((error) => {
     if (error.keyword === 'required') {
       const missing = (error.params as { requiredProperties: string[] }).requiredProperties;
       return missing.map((variable) => ({ variable, message: 'is required but not set' }));
@@ -26,6 +42,13 @@ export function loadEnv<S extends TObject>(schema: S, env: Env = process.env): S
     if (!variable) return [{ variable: '(combination)', message: error.message }];
     return [{ variable, message: `${error.message} (got ${JSON.stringify(known[variable])})` }];
   });
+  // TypeBox checks the rules across variables (Type.Refine) only once every variable is valid:
+  // check them here too, so a start-up reports all its problems in one go, not in two rounds.
+  if (errors.length > 0 && !errors.some((error) => error.keyword === '~refine') && Type.IsRefine(schema)) {
+    for (const rule of schema['~refine']) {
+      if (!rule.check(value)) problems.push({ variable: '(combination)', message: rule.error(value) });
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return value as Static<S>;
 }

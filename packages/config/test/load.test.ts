@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { authKeyProblem } from '../src/apps/data-api.ts';
 import { ConfigError, dataApiEnv, loadEnv, variablesOf } from '../src/index.ts';
 
 import { validDataApiEnv as valid } from './fixtures.ts';
@@ -22,11 +23,28 @@ describe('loadEnv', () => {
     })() as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.problems.map((p) => p.variable).sort()).toEqual([
+      '(combination)',
       'ASSETS_TABLE',
       'CURSOR_SECRET',
       'REDIS_URL',
     ]);
     expect(error.message).toContain('ASSETS_TABLE: is required');
+  });
+
+  it('reports a rule across variables together with the missing ones, in one error', () => {
+    const { AUTH_JWT_SECRET: _, ASSETS_TABLE: __, ...rest } = valid;
+    const error = (() => {
+      try {
+        loadEnv(dataApiEnv, rest);
+      } catch (e) {
+        return e;
+      }
+    })() as ConfigError;
+    expect(error.problems.map((p) => p.message)).toEqual(['is required but not set', authKeyProblem]);
+    // The rule alone is reported once.
+    expect(() => loadEnv(dataApiEnv, { ...valid, AUTH_JWKS_URL: 'https://idp/keys' })).toThrow(
+      new ConfigError([{ variable: '(combination)', message: authKeyProblem }]),
+    );
   });
 
   it('names a malformed variable and what it got', () => {
