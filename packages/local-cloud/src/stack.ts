@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AppName, apps, health, webConsole } from '@stateless/topology';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
@@ -80,12 +80,17 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     options.publicPort === undefined ? await freePort() : await preferredPort(options.publicPort);
   const [internalPort, lambdaPort] = [await freePort(), await freePort()];
   const urlOf = (port: number) => `http://127.0.0.1:${port}`;
+  // stack.json exists exactly while the stack runs: a script waiting for it must not find the
+  // last run's (dead ports), even after a crash that left it behind.
+  const stackFile = join(options.dir, 'stack.json');
+  rmSync(stackFile, { force: true });
 
   let cloud: LocalCloud | undefined;
   let lb: LoadBalancer | undefined;
   let web: ManagedProcess | undefined;
   const instances: { app: AppName; server: ManagedProcess; urls: string[] }[] = [];
   const stop = async () => {
+    rmSync(stackFile, { force: true });
     // Front to back: stop taking traffic, drain the apps, then the stores they write to.
     await lb?.stop();
     await web?.stop();
@@ -172,7 +177,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       logs,
       startedInMs: Math.round(performance.now() - started),
     };
-    writeFileSync(join(options.dir, 'stack.json'), `${JSON.stringify(file, null, 2)}\n`);
+    // Whole or not at all: a reader polling for the file never gets half of it.
+    const partial = `${stackFile}.${process.pid}.tmp`;
+    writeFileSync(partial, `${JSON.stringify(file, null, 2)}\n`);
+    renameSync(partial, stackFile);
     return { file, stop };
   } catch (error) {
     await stop();

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -154,11 +154,15 @@ describe('pnpm dev', () => {
     }
   });
 
-  it('stops every process it started on SIGTERM', async () => {
+  it('stops every process it started on SIGTERM, and removes stack.json', async () => {
     const pids = stack.pids;
     expect(pids.length).toBeGreaterThanOrEqual(10);
+    // Written whole (temp file + rename): nothing else of it in the directory.
+    expect(readdirSync(dir).filter((name) => name.startsWith('stack.json'))).toEqual(['stack.json']);
     cli.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // Gone with the stack: a script waiting for it on the next start cannot read dead ports.
+    expect(existsSync(stackFile)).toBe(false);
     const leftover = await until(
       'all processes to exit',
       () => {
