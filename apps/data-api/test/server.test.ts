@@ -51,8 +51,8 @@ describe('server.ts', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const lines = logLines();
-    expect(lines.some((l) => l.reqId === 'client-req-7' && l.listener === 'public')).toBe(true);
-    expect(lines.some((l) => l.reqId === 'from-upload-1' && l.listener === 'internal')).toBe(true);
+    expect(lines.some((l) => l.requestId === 'client-req-7' && l.listener === 'public')).toBe(true);
+    expect(lines.some((l) => l.requestId === 'from-upload-1' && l.listener === 'internal')).toBe(true);
     // The bearer token never reaches the logs.
     expect(output.join('')).not.toContain(token);
   });
@@ -65,7 +65,7 @@ describe('server.ts', () => {
     );
     // SIGTERM once every request has reached the server (logged as incoming).
     const received = () =>
-      logLines().filter((l) => String(l.reqId).startsWith('drain-') && l.msg === 'incoming request');
+      logLines().filter((l) => String(l.requestId).startsWith('drain-') && l.msg === 'incoming request');
     while (received().length < 20) await new Promise((resolve) => setTimeout(resolve, 2));
     server.child.kill('SIGTERM');
     const responses = await Promise.all(inFlight);

@@ -21,6 +21,8 @@ export function serviceOptions(options: { logLevel: string; bodyLimit?: number }
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
     requestIdHeader: false,
+    // The name the error bodies and the docs use (Fastify's default log key is `reqId`).
+    requestIdLogLabel: 'requestId',
     genReqId: (req) => requestIdOf(req.headers),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     return503OnClosing: true,
