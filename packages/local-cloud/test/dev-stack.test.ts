@@ -30,8 +30,10 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs: num
 
 describe('pnpm dev', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stack-'));
-  const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'up'], {
-    cwd: join(import.meta.dirname, '..'),
+  // `pnpm dev` as the README says, in a process group of its own, as a terminal runs it.
+  const cli = spawn('pnpm', ['run', 'dev'], {
+    cwd: join(import.meta.dirname, '../../..'),
+    detached: true,
     // As from a fresh shell: not the variables this test run set to reach its own local cloud.
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in inject('cloud').env))),
@@ -50,7 +52,7 @@ describe('pnpm dev', () => {
   let stack: StackFile;
 
   afterAll(async () => {
-    if (cli.exitCode === null) cli.kill('SIGKILL');
+    if (cli.exitCode === null && cli.pid !== undefined) process.kill(-cli.pid, 'SIGKILL');
     for (const pid of stack?.pids ?? []) if (alive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -154,13 +156,16 @@ describe('pnpm dev', () => {
     }
   });
 
-  it('stops every process it started on SIGTERM, and removes stack.json', async () => {
+  it('stops every process it started on Ctrl-C, exits 0 (no pnpm ELIFECYCLE), and removes stack.json', async () => {
     const pids = stack.pids;
     expect(pids.length).toBeGreaterThanOrEqual(10);
     // Written whole (temp file + rename): nothing else of it in the directory.
     expect(readdirSync(dir).filter((name) => name.startsWith('stack.json'))).toEqual(['stack.json']);
-    cli.kill('SIGTERM');
+    // Ctrl-C: SIGINT to the whole foreground group (pnpm, the script's shell, the CLI).
+    process.kill(-(cli.pid ?? 0), 'SIGINT');
     expect(await exited).toBe(0);
+    expect(output).toContain('stopped; nothing left running');
+    expect(output).not.toContain('ELIFECYCLE');
     // Gone with the stack: a script waiting for it on the next start cannot read dead ports.
     expect(existsSync(stackFile)).toBe(false);
     const leftover = await until(
