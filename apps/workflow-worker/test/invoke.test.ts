@@ -11,6 +11,7 @@ const config = {
   PORT: 0,
   ASSETS_BUCKET: 'unused',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+  METRICS_NAMESPACE: 'StatelessStack/test',
 };
 
 const app = await buildApp(config, {
