@@ -185,6 +185,7 @@ try {
     REDIS_COMMAND_TIMEOUT_MS: 250,
     DOWNLOAD_URL_TTL_SECONDS: 300,
     PENDING_TTL_SECONDS: 86_400,
+    METRICS_NAMESPACE: 'StatelessStack/bench',
   });
   const owner = 'bench-user';
   console.log(`seeding ${assetCount} assets…`);

@@ -36,6 +36,7 @@ export function testConfig(overrides: Partial<DataApiConfig> = {}): DataApiConfi
     REDIS_COMMAND_TIMEOUT_MS: 250,
     DOWNLOAD_URL_TTL_SECONDS: 60,
     PENDING_TTL_SECONDS: 3_600,
+    METRICS_NAMESPACE: 'StatelessStack/test',
     ...overrides,
   };
 }
