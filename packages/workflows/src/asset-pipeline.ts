@@ -1,35 +1,28 @@
+import { type PipelineStep, transientErrors } from './steps.ts';
+
 /**
  * The asset pipeline, authored once: infra deploys it to AWS Step Functions and
  * the local cloud runs it on its Step Functions server. Every Task invokes the
  * workflow worker through Lambda; the step to run is in the payload.
  */
-export const pipelineSteps = ['inspect', 'thumbnail', 'finalize', 'markFailed'] as const;
-export type PipelineStep = (typeof pipelineSteps)[number];
 
-/** Errors the worker raises on purpose; anything else is retried as transient. */
-export const permanentErrors = ['UnsupportedMedia', 'ObjectMissing', 'ValidationError'] as const;
+/** Backoff for the transient Lambda errors: 1 s, 2 s, 4 s, then Catch. */
+export const transientRetry = {
+  ErrorEquals: [...transientErrors],
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 3,
+  JitterStrategy: 'FULL',
+} as const;
 
 const invoke = (functionArn: string, step: PipelineStep, payload: Record<string, string>) => ({
   Type: 'Task',
   Resource: 'arn:aws:states:::lambda:invoke',
   Parameters: { FunctionName: functionArn, Payload: { step, ...payload } },
-  ResultSelector: { 'result.$': '$.Payload' },
-  Retry: [
-    { ErrorEquals: [...permanentErrors], MaxAttempts: 0 },
-    {
-      ErrorEquals: ['States.TaskFailed', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException'],
-      IntervalSeconds: 1,
-      BackoffRate: 2,
-      MaxAttempts: 3,
-    },
-  ],
+  Retry: [transientRetry],
 });
 
-export interface AssetPipelineInput {
-  assetId: string;
-  bucket: string;
-  key: string;
-}
+const objectRef = { 'assetId.$': '$.assetId', 'bucket.$': '$.bucket', 'key.$': '$.key' };
 
 export function assetPipelineDefinition(workerFunctionArn: string) {
   const fail = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' };
@@ -38,11 +31,8 @@ export function assetPipelineDefinition(workerFunctionArn: string) {
     StartAt: 'Inspect',
     States: {
       Inspect: {
-        ...invoke(workerFunctionArn, 'inspect', {
-          'assetId.$': '$.assetId',
-          'bucket.$': '$.bucket',
-          'key.$': '$.key',
-        }),
+        ...invoke(workerFunctionArn, 'inspect', objectRef),
+        ResultSelector: { 'result.$': '$.Payload' },
         ResultPath: '$.inspection',
         Catch: [fail],
         Next: 'IsImage',
@@ -56,24 +46,16 @@ export function assetPipelineDefinition(workerFunctionArn: string) {
       Thumbnails: {
         Type: 'Map',
         ItemsPath: '$.inspection.result.thumbnailSizes',
-        ItemSelector: {
-          'assetId.$': '$.assetId',
-          'bucket.$': '$.bucket',
-          'key.$': '$.key',
-          'size.$': '$$.Map.Item.Value',
-        },
+        ItemSelector: { ...objectRef, 'size.$': '$$.Map.Item.Value' },
         MaxConcurrency: 4,
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
           StartAt: 'Thumbnail',
           States: {
             Thumbnail: {
-              ...invoke(workerFunctionArn, 'thumbnail', {
-                'assetId.$': '$.assetId',
-                'bucket.$': '$.bucket',
-                'key.$': '$.key',
-                'size.$': '$.size',
-              }),
+              ...invoke(workerFunctionArn, 'thumbnail', { ...objectRef, 'size.$': '$.size' }),
+              // Each item's result is the thumbnail record itself, so $.thumbnails is their list.
+              OutputPath: '$.Payload',
               End: true,
             },
           },
@@ -83,25 +65,18 @@ export function assetPipelineDefinition(workerFunctionArn: string) {
         Next: 'Finalize',
       },
       Finalize: {
-        ...invoke(workerFunctionArn, 'finalize', { 'assetId.$': '$.assetId' }),
-        Parameters: {
-          FunctionName: workerFunctionArn,
-          Payload: {
-            step: 'finalize',
-            'assetId.$': '$.assetId',
-            'inspection.$': '$.inspection.result',
-            'thumbnails.$': '$.thumbnails',
-          },
-        },
+        ...invoke(workerFunctionArn, 'finalize', {
+          'assetId.$': '$.assetId',
+          'inspection.$': '$.inspection.result',
+          'thumbnails.$': '$.thumbnails',
+        }),
+        OutputPath: '$.Payload',
         Catch: [fail],
         End: true,
       },
       MarkFailed: {
-        ...invoke(workerFunctionArn, 'markFailed', { 'assetId.$': '$.assetId' }),
-        Parameters: {
-          FunctionName: workerFunctionArn,
-          Payload: { step: 'markFailed', 'assetId.$': '$.assetId', 'error.$': '$.error' },
-        },
+        ...invoke(workerFunctionArn, 'markFailed', { 'assetId.$': '$.assetId', 'error.$': '$.error' }),
+        ResultPath: null,
         Next: 'Failed',
       },
       Failed: { Type: 'Fail', Error: 'AssetProcessingFailed', Cause: 'See the MarkFailed step input' },

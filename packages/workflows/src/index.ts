@@ -1,2 +1,3 @@
 export * from './asset-pipeline.ts';
+export * from './steps.ts';
 export { validateDefinition } from './validate.ts';
