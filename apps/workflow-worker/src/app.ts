@@ -4,15 +4,14 @@ import type { workflowWorkerEnv } from '@stateless/config';
 import { conventionsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
-import { invokePlugin, type StepHandler } from './invoke.ts';
+import { createDataApi } from './data-api.ts';
+import { invokePlugin, type Steps } from './invoke.ts';
+import { createSteps } from './steps/index.ts';
 
 export type WorkflowWorkerConfig = Static<typeof workflowWorkerEnv>;
 
-/**
- * The workflow worker's frame: the Lambda Invoke endpoint, errors and health.
- * The pipeline's steps (inspect, thumbnail, finalize, markFailed) are the next issue.
- */
-export async function buildApp(config: WorkflowWorkerConfig, steps: Record<string, StepHandler> = {}) {
+/** The workflow worker: its steps behind the Lambda Invoke API, errors and health. */
+export async function buildApp(config: WorkflowWorkerConfig, stepsOverride?: Steps) {
   const app = Fastify(serviceOptions({ logLevel: config.LOG_LEVEL, bodyLimit: 6 * 1024 * 1024 }));
   const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   app.addHook('onClose', async () => s3.destroy());
@@ -26,6 +25,7 @@ export async function buildApp(config: WorkflowWorkerConfig, steps: Record<strin
       },
     ],
   });
+  const steps = stepsOverride ?? createSteps({ s3, dataApi: createDataApi(config) });
   await app.register(invokePlugin, { steps });
   return app;
 }

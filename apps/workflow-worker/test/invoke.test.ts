@@ -11,6 +11,7 @@ const config = {
   PORT: 0,
   ASSETS_BUCKET: 'unused',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+  THUMBNAIL_SIZES: 'small:160',
   METRICS_NAMESPACE: 'StatelessStack/test',
 };
 
@@ -63,7 +64,7 @@ describe('Lambda Invoke API, through the real Lambda client', () => {
   it('reports a payload that is not an object as a function error', async () => {
     const { error, body } = await invoke([1, 2]);
     expect(error).toBe('Unhandled');
-    expect(body.errorType).toBe('InvalidPayload');
+    expect(body.errorType).toBe('ValidationError');
   });
 
   it('refuses a body that is not JSON with the exception Lambda names', async () => {

@@ -1,9 +1,25 @@
 import Type from 'typebox';
 import { common, name, port, url } from '../fields.ts';
 
+const thumbnailSize = '[a-z0-9][a-z0-9-]{0,31}:[1-9][0-9]{0,3}';
+
 export const workflowWorkerEnv = Type.Object({
   ...common,
   PORT: port(3200),
   ASSETS_BUCKET: name(),
   DATA_API_INTERNAL_URL: url(),
+  /** HS256 key the worker mints its data-API service tokens with (local; to be replaced). */
+  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** `name:longest-side` pairs, e.g. `small:160,medium:640`. */
+  THUMBNAIL_SIZES: Type.String({
+    pattern: `^${thumbnailSize}(,${thumbnailSize}){0,9}$`,
+    default: 'small:160,medium:640',
+  }),
 });
+
+/** THUMBNAIL_SIZES as the pipeline's thumbnail sizes. */
+export const thumbnailSizesOf = (value: string) =>
+  value.split(',').map((pair) => {
+    const [sizeName = '', maxDimension = ''] = pair.split(':');
+    return { name: sizeName, maxDimension: Number(maxDimension) };
+  });

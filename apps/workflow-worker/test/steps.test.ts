@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { serviceTokenSource } from '../src/data-api.ts';
+import { dispatch, StepError } from '../src/invoke.ts';
+import { failureReason } from '../src/steps/failure-reason.ts';
+
+const decodeJwt = (jwt: string) =>
+  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+const lambdaCause = (errorType: string, errorMessage: string) => JSON.stringify({ errorType, errorMessage });
+
+describe('failureReason', () => {
+  it('gives the message of a media error, read from the Lambda Cause', () => {
+    expect(
+      failureReason({
+        Error: 'UnsupportedMedia',
+        Cause: lambdaCause('UnsupportedMedia', 'the image declares 2500000000 pixels (limit 120000000)'),
+      }),
+    ).toBe('The file could not be processed: the image declares 2500000000 pixels (limit 120000000)');
+  });
+
+  it('tells the user to upload again when the object is missing', () => {
+    expect(
+      failureReason({ Error: 'ObjectMissing', Cause: lambdaCause('ObjectMissing', 'NoSuchKey') }),
+    ).toMatch(/upload it again/);
+  });
+
+  it('does not leak internals of errors it does not know, and reads a plain-text Cause', () => {
+    const reason = failureReason({ Error: 'Lambda.ServiceException', Cause: 'socket hang up at 10.0.0.1' });
+    expect(reason).toBe('Processing failed on our side; try uploading again later');
+    expect(failureReason({ Error: 'States.Timeout', Cause: 'The task timed out.' })).toBe(
+      'Processing took too long',
+    );
+  });
+
+  it('stays within the data API limit of 1000 characters', () => {
+    const long = failureReason({
+      Error: 'UnsupportedMedia',
+      Cause: lambdaCause('UnsupportedMedia', 'x'.repeat(5000)),
+    });
+    expect(long.length).toBe(1000);
+  });
+});
+
+describe('dispatch', () => {
+  const steps = { finalize: async () => 'ran' };
+
+  it('refuses a payload that does not match the step schema, naming the problem', async () => {
+    const error = await dispatch(steps, { step: 'finalize', assetId: 'a1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepError);
+    expect((error as StepError).errorType).toBe('ValidationError');
+    expect((error as StepError).message).toMatch(/finalize payload/);
+  });
+
+  it('runs a step whose payload matches', async () => {
+    const payload = {
+      step: 'finalize',
+      assetId: 'a1',
+      inspection: {
+        contentType: 'text/plain',
+        size: 1,
+        sha256: 'c'.repeat(64),
+        isImage: false,
+        thumbnailSizes: [],
+      },
+      thumbnails: [],
+    };
+    expect(await dispatch(steps, payload)).toBe('ran');
+  });
+
+  it('refuses an unknown step', async () => {
+    await expect(dispatch(steps, { step: 'toString' })).rejects.toMatchObject({ errorType: 'UnknownStep' });
+  });
+});
+
+describe('serviceTokenSource', () => {
+  it('reuses one service token until shortly before it expires', async () => {
+    let now = 1_000_000;
+    const token = serviceTokenSource('s'.repeat(32), () => now);
+    const first = await token();
+    expect(await token()).toBe(first);
+    expect(decodeJwt(first)).toMatchObject({
+      sub: 'workflow-worker',
+      aud: 'stateless-internal',
+      kind: 'service',
+    });
+    now += 56 * 60 * 1000;
+    const second = token();
+    expect(second).not.toBe(first);
+  });
+
+  it('says what is missing when no secret is configured', () => {
+    expect(() => serviceTokenSource(undefined)()).toThrow(/AUTH_JWT_SECRET/);
+  });
+});
