@@ -4,7 +4,7 @@ import type { workflowWorkerEnv } from '@stateless/config';
 import { conventionsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
-import { createDataApi } from './data-api.ts';
+import { createDataApi, mediaLimitsOf } from './data-api.ts';
 import { invokePlugin, type Steps } from './invoke.ts';
 import { createSteps } from './steps/index.ts';
 
@@ -25,7 +25,8 @@ export async function buildApp(config: WorkflowWorkerConfig, stepsOverride?: Ste
       },
     ],
   });
-  const steps = stepsOverride ?? createSteps({ s3, dataApi: createDataApi(config) });
+  const steps =
+    stepsOverride ?? createSteps({ s3, dataApi: createDataApi(config), config: mediaLimitsOf(config) });
   await app.register(invokePlugin, { steps });
   return app;
 }

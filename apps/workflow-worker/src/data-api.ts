@@ -1,3 +1,4 @@
+import { thumbnailSizesOf } from '@stateless/config';
 import { createDataApiInternalClient, mintServiceToken } from '@stateless/contracts';
 import type { WorkflowWorkerConfig } from './app.ts';
 
@@ -25,3 +26,10 @@ export const createDataApi = (config: WorkflowWorkerConfig) =>
     baseUrl: config.DATA_API_INTERNAL_URL,
     token: serviceTokenSource(config.AUTH_JWT_SECRET),
   });
+
+/** The media limits and sizes the steps read from config. */
+export const mediaLimitsOf = (config: WorkflowWorkerConfig) => ({
+  maxInputPixels: config.MAX_INPUT_PIXELS,
+  timeoutSeconds: config.IMAGE_TIMEOUT_SECONDS,
+  thumbnailSizes: thumbnailSizesOf(config.THUMBNAIL_SIZES),
+});

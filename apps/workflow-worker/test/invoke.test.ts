@@ -12,6 +12,8 @@ const config = {
   ASSETS_BUCKET: 'unused',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
   THUMBNAIL_SIZES: 'small:160',
+  MAX_INPUT_PIXELS: 1000,
+  IMAGE_TIMEOUT_SECONDS: 5,
   METRICS_NAMESPACE: 'StatelessStack/test',
 };
 

@@ -2,16 +2,24 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DataApiInternalClient } from '@stateless/contracts';
 import type { PipelineStep, StepInput } from '@stateless/workflows';
 import type { StepHandler } from '../invoke.ts';
-import { finalize, markFailed } from './records.ts';
+import { inspect, type MediaLimits, thumbnail } from './media.ts';
+import { finalize, markFailed, startProcessing } from './records.ts';
 
 export interface StepDependencies {
   s3: S3Client;
   dataApi: DataApiInternalClient;
+  config: MediaLimits;
 }
 
 /** The worker's steps, wired to their clients. Payloads are validated by `dispatch` first. */
-export function createSteps({ dataApi }: StepDependencies): Partial<Record<PipelineStep, StepHandler>> {
+export function createSteps({ s3, dataApi, config }: StepDependencies): Record<PipelineStep, StepHandler> {
   return {
+    inspect: async (payload) => {
+      const input = payload as StepInput<'inspect'>;
+      const declared = await startProcessing(dataApi, input.assetId);
+      return inspect(s3, config, input, declared);
+    },
+    thumbnail: (payload) => thumbnail(s3, config, payload as StepInput<'thumbnail'>),
     finalize: (payload) => finalize(dataApi, payload as StepInput<'finalize'>),
     markFailed: (payload) => markFailed(dataApi, payload as StepInput<'markFailed'>),
   };

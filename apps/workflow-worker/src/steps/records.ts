@@ -59,3 +59,17 @@ export async function markFailed(
   await dataApi.moveStatus(assetId, { status: 'FAILED', reason });
   return { assetId, status: 'FAILED', changed: true, reason };
 }
+
+/**
+ * Moves the asset to PROCESSING (from PENDING too: the object is in S3, so it is uploaded)
+ * and returns its declared content type. A re-run finds it PROCESSING already.
+ */
+export async function startProcessing(dataApi: DataApiInternalClient, assetId: string) {
+  const asset = await assetOf(dataApi, assetId);
+  if (finished.has(asset.status)) {
+    throw new StepError('AssetNotProcessable', `The asset is ${asset.status}; it is not processed again`);
+  }
+  if (asset.status === 'PENDING') await dataApi.moveStatus(assetId, { status: 'UPLOADED' });
+  if (asset.status !== 'PROCESSING') await dataApi.moveStatus(assetId, { status: 'PROCESSING' });
+  return asset.contentType;
+}

@@ -15,6 +15,10 @@ export const workflowWorkerEnv = Type.Object({
     pattern: `^${thumbnailSize}(,${thumbnailSize}){0,9}$`,
     default: 'small:160,medium:640',
   }),
+  /** Images declaring more pixels are refused before decoding (decompression bombs). */
+  MAX_INPUT_PIXELS: Type.Integer({ minimum: 1, default: 120_000_000 }),
+  /** The longest one image operation may take. */
+  IMAGE_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 300, default: 30 }),
 });
 
 /** THUMBNAIL_SIZES as the pipeline's thumbnail sizes. */

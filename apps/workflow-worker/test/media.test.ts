@@ -1,0 +1,172 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '@stateless/aws';
+import { loadEnv, workflowWorkerEnv } from '@stateless/config';
+import sharp from 'sharp';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { mediaLimitsOf } from '../src/data-api.ts';
+import { inspect, thumbnail } from '../src/steps/media.ts';
+
+const { env } = inject('cloud');
+const config = loadEnv(workflowWorkerEnv, {
+  ...env,
+  LOG_LEVEL: 'silent',
+  DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+  THUMBNAIL_SIZES: 'small:160,medium:640',
+});
+const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+const limits = mediaLimitsOf(config);
+const bucket = config.ASSETS_BUCKET;
+afterAll(() => s3.destroy());
+
+async function upload(body: Uint8Array) {
+  const assetId = `w3-${randomUUID()}`;
+  const key = `originals/${assetId}`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return { step: 'inspect' as const, assetId, bucket, key };
+}
+
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: { errorType?: string; message: string }) => error,
+  );
+
+/** A PNG of just a header that declares `width` × `height` (a decompression bomb). */
+function pngDeclaring(width: number, height: number) {
+  const chunk = (type: string, data: Buffer) => {
+    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(typed));
+    return Buffer.concat([length, typed, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+const gradient = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: { r: 200, g: 60, b: 20 } } });
+
+describe('inspect, on objects in the local cloud S3', () => {
+  it('reads a PNG: sha256, size, sniffed type, dimensions and the thumbnail sizes', async () => {
+    const png = await gradient(800, 600).png().toBuffer();
+    const result = await inspect(s3, limits, await upload(png), 'image/png');
+    expect(result).toEqual({
+      contentType: 'image/png',
+      declaredContentType: 'image/png',
+      size: png.byteLength,
+      sha256: createHash('sha256').update(png).digest('hex'),
+      isImage: true,
+      width: 800,
+      height: 600,
+      pages: 1,
+      thumbnailSizes: [
+        { name: 'small', maxDimension: 160 },
+        { name: 'medium', maxDimension: 640 },
+      ],
+    });
+  });
+
+  it('reads a JPEG with its EXIF orientation', async () => {
+    const jpeg = await gradient(300, 200).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const result = await inspect(s3, limits, await upload(jpeg), undefined);
+    expect(result).toMatchObject({
+      contentType: 'image/jpeg',
+      isImage: true,
+      width: 300,
+      height: 200,
+      orientation: 6,
+    });
+    expect(result.declaredContentType).toBeUndefined();
+  });
+
+  it('finds a text file is no image', async () => {
+    const result = await inspect(s3, limits, await upload(Buffer.from('hello, world\n')), 'text/plain');
+    expect(result).toMatchObject({ contentType: 'text/plain', isImage: false, size: 13, thumbnailSizes: [] });
+  });
+
+  it('trusts the bytes over the declared type: a PDF labelled image/png', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+    const result = await inspect(s3, limits, await upload(pdf), 'image/png');
+    expect(result).toMatchObject({
+      contentType: 'application/pdf',
+      declaredContentType: 'image/png',
+      isImage: false,
+    });
+  });
+
+  it('refuses a corrupt image with a reason', async () => {
+    const png = await gradient(400, 400).png().toBuffer();
+    const error = await failureOf(inspect(s3, limits, await upload(png.subarray(0, 60)), 'image/png'));
+    expect(error?.errorType).toBe('UnsupportedMedia');
+    expect(error?.message).toMatch(/corrupt|truncated/);
+  });
+
+  it('refuses a decompression bomb (50,000 × 50,000 declared) from its header', async () => {
+    const bomb = pngDeclaring(50_000, 50_000);
+    expect(bomb.byteLength).toBeLessThan(2000);
+    const error = await failureOf(inspect(s3, limits, await upload(bomb), 'image/png'));
+    expect(error?.errorType).toBe('UnsupportedMedia');
+    expect(error?.message).toMatch(/50000 × 50000 pixels/);
+  });
+
+  it('names a missing object ObjectMissing', async () => {
+    const error = await failureOf(
+      inspect(
+        s3,
+        limits,
+        { step: 'inspect', assetId: 'gone', bucket, key: `originals/${randomUUID()}` },
+        undefined,
+      ),
+    );
+    expect(error?.errorType).toBe('ObjectMissing');
+  });
+});
+
+describe('thumbnail', () => {
+  it('makes an upright WebP inside the size at a fixed key; a re-run overwrites it', async () => {
+    const jpeg = await gradient(1200, 800).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const input = {
+      ...(await upload(jpeg)),
+      step: 'thumbnail' as const,
+      size: { name: 'small', maxDimension: 160 },
+    };
+    const first = await thumbnail(s3, limits, input);
+    // Orientation 6 turns the 1200 × 800 landscape into an 800 × 1200 portrait.
+    expect(first).toMatchObject({
+      name: 'small',
+      key: `thumbnails/${input.assetId}/small.webp`,
+      width: 107,
+      height: 160,
+      contentType: 'image/webp',
+    });
+    const again = await thumbnail(s3, limits, input);
+    expect(again).toEqual(first);
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `thumbnails/${input.assetId}/` }),
+    );
+    expect(listed.KeyCount).toBe(1);
+  });
+
+  it('refuses a decompression bomb with a readable reason', async () => {
+    const input = {
+      ...(await upload(pngDeclaring(50_000, 50_000))),
+      step: 'thumbnail' as const,
+      size: { name: 'small', maxDimension: 160 },
+    };
+    const error = await failureOf(thumbnail(s3, limits, input));
+    expect(error?.errorType).toBe('UnsupportedMedia');
+    expect(error?.message).toMatch(/pixels allowed/);
+  });
+});
