@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createVerifier, type Verifier } from '@stateless/auth';
 import { createDocumentClient, createRedisClient, createS3Client, type Redis } from '@stateless/aws';
 import type { dataApiEnv } from '@stateless/config';
 import { serviceOptions } from '@stateless/http-service';
@@ -8,7 +9,6 @@ import { type Logger, pino } from 'pino';
 import type { Static } from 'typebox';
 import { AssetsService } from './lib/assets-service.ts';
 import { AssetsStore } from './lib/assets-store.ts';
-import { createVerifier, type Verifier } from './lib/auth.ts';
 import { Cache } from './lib/cache.ts';
 import { type CursorCodec, createCursorCodec } from './lib/cursor.ts';
 import { Metrics } from './lib/metrics.ts';

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { bearerOf, createVerifier } from '@stateless/auth';
 import { ConfigError } from '@stateless/config';
 import {
   Asset,
@@ -11,7 +12,6 @@ import {
 import Value from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { AssetsStore } from '../src/lib/assets-store.ts';
-import { bearerOf, createVerifier } from '../src/lib/auth.ts';
 import { decodeCachedAsset, encodeCachedAsset } from '../src/lib/cached-asset.ts';
 import { createCursorCodec } from '../src/lib/cursor.ts';
 import { etagOf, noneMatchHits, parseEntityTags } from '../src/lib/etag.ts';
