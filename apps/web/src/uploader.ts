@@ -1,29 +1,17 @@
+import { uploadRules, uploadsBasePath } from '@stateless/contracts';
 import AwsS3 from '@uppy/aws-s3';
 import Uppy from '@uppy/core';
 import GoldenRetriever from '@uppy/golden-retriever';
 import '@uppy/core/css/style.min.css';
 import '@uppy/dashboard/css/style.min.css';
 
-/** What the upload service accepts; Uppy explains a refusal before any byte is sent. */
-export const uploadRules = {
-  allowedFileTypes: [
-    'image/png',
-    'image/jpeg',
-    'image/webp',
-    'image/gif',
-    'image/avif',
-    'image/tiff',
-    'application/pdf',
-    'text/plain',
-  ],
-  maxFileSize: 1024 * 1024 * 1024,
-  maxNumberOfFiles: 20,
-};
+/** What the upload service accepts (contracts); Uppy explains a refusal before any byte is sent. */
+export { uploadRules };
 
 /** Files above this go through multipart (resumable after a dropped connection or a reload). */
 export const multipartThreshold = 10 * 1024 * 1024;
 
-export const uploadsPath = '/uploads';
+export const uploadsPath = uploadsBasePath;
 
 let authorize: (() => string | undefined) | undefined;
 

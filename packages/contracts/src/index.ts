@@ -7,3 +7,4 @@ export {
   mintServiceToken,
   mintUserToken,
 } from './tokens.ts';
+export * from './uploads/index.ts';

@@ -1,0 +1,2 @@
+export { uploadRoutes, uploadsBasePath } from './routes.ts';
+export * from './schemas.ts';

@@ -1,0 +1,94 @@
+import Type from 'typebox';
+import { AssetId } from '../assets/schemas.ts';
+
+/**
+ * What the upload service accepts, in one place: the service signs policies with it and the
+ * web console's Uppy refuses a file before any byte is sent with the same numbers.
+ */
+export const uploadRules = {
+  allowedFileTypes: [
+    'image/png',
+    'image/jpeg',
+    'image/webp',
+    'image/gif',
+    'image/avif',
+    'image/tiff',
+    'application/pdf',
+    'text/plain',
+  ],
+  maxFileSize: 1024 * 1024 * 1024,
+  maxNumberOfFiles: 20,
+};
+
+/** S3 allows at most 10,000 parts per multipart upload. */
+export const maxPartNumber = 10_000;
+
+const Filename = Type.String({ minLength: 1, maxLength: 1024 });
+const ContentType = Type.String({ minLength: 1, maxLength: 255 });
+/** The object key the service built: `originals/<assetId>`, never from the filename. */
+const Key = Type.String({ pattern: '^originals/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', maxLength: 80 });
+const UploadId = Type.String({ minLength: 1, maxLength: 1024 });
+const PartNumber = Type.Integer({ minimum: 1, maximum: maxPartNumber });
+const Size = Type.Integer({ minimum: 0, description: 'Declared size in bytes (Uppy sends it as metadata)' });
+
+export const SingleUploadQuery = Type.Object(
+  {
+    filename: Filename,
+    type: ContentType,
+    size: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
+  },
+  { additionalProperties: true },
+);
+
+/** Companion's answer to GET /s3/params: a presigned POST (the policy carries the limits). */
+export const PresignedPost = Type.Object({
+  method: Type.Literal('POST'),
+  url: Type.String(),
+  fields: Type.Record(Type.String(), Type.String()),
+  expires: Type.Integer({ description: 'Seconds the signature stays valid' }),
+  key: Key,
+  assetId: AssetId,
+});
+
+export const CreateMultipartBody = Type.Object(
+  {
+    filename: Filename,
+    type: ContentType,
+    metadata: Type.Optional(Type.Object({ size: Type.Optional(Size) }, { additionalProperties: true })),
+    size: Type.Optional(Size),
+  },
+  { additionalProperties: true },
+);
+export const MultipartCreated = Type.Object({ key: Key, uploadId: UploadId, assetId: AssetId });
+
+export const UploadParams = Type.Object({ uploadId: UploadId }, { additionalProperties: false });
+export const PartParams = Type.Object(
+  { uploadId: UploadId, partNumber: PartNumber },
+  { additionalProperties: false },
+);
+export const KeyQuery = Type.Object({ key: Key }, { additionalProperties: false });
+export const BatchQuery = Type.Object(
+  { key: Key, partNumbers: Type.String({ pattern: '^[0-9]{1,5}(,[0-9]{1,5}){0,999}$' }) },
+  { additionalProperties: false },
+);
+
+/** Uppy's listParts expects a bare array of S3 parts, so this answer alone cannot carry assetId. */
+export const UploadedParts = Type.Array(
+  Type.Object({ PartNumber, Size: Type.Integer({ minimum: 0 }), ETag: Type.String() }),
+);
+export const PartUrls = Type.Object({
+  presignedUrls: Type.Record(Type.String(), Type.String()),
+  assetId: AssetId,
+});
+export const PartUrl = Type.Object({ url: Type.String(), expires: Type.Integer(), assetId: AssetId });
+export const CompleteBody = Type.Object(
+  {
+    parts: Type.Array(Type.Object({ PartNumber, ETag: Type.String({ minLength: 1, maxLength: 200 }) }), {
+      minItems: 1,
+      maxItems: maxPartNumber,
+    }),
+  },
+  { additionalProperties: false },
+);
+export const Completed = Type.Object({ location: Type.String(), key: Key, assetId: AssetId });
+export const Aborted = Type.Object({ assetId: AssetId });
