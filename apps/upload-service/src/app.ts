@@ -1,16 +1,43 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { authPlugin, createVerifier } from '@stateless/auth';
 import { createS3Client, createSfnClient } from '@stateless/aws';
 import type { uploadServiceEnv } from '@stateless/config';
+import { createDataApiInternalClient, ErrorBody, mintServiceToken } from '@stateless/contracts';
 import { conventionsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
+import { createUploads } from './lib/uploads.ts';
+import { uploadsRoutes } from './routes/uploads.ts';
 
 export type UploadServiceConfig = Static<typeof uploadServiceEnv>;
 
-/** The upload service. Its upload routes are the next issue; this is its frame: clients, errors, health. */
+const serviceTokenSeconds = 300;
+
+/**
+ * A service token for the data API, minted once and reused until a minute before it expires
+ * (signing per request would be wasted work). Needs AUTH_JWT_SECRET: with a JWKS identity
+ * provider the service would get its token from that provider instead (not built yet).
+ */
+function serviceTokens(config: UploadServiceConfig) {
+  let cached: { token: string; refreshAt: number } | undefined;
+  return async () => {
+    if (cached && cached.refreshAt > Date.now()) return cached.token;
+    if (!config.AUTH_JWT_SECRET) throw new Error('AUTH_JWT_SECRET is needed to call the data API');
+    const token = await mintServiceToken(config.AUTH_JWT_SECRET, 'upload-service', {
+      ttl: serviceTokenSeconds,
+      audience: config.SERVICE_AUDIENCE,
+    });
+    cached = { token, refreshAt: Date.now() + (serviceTokenSeconds - 60) * 1000 };
+    return token;
+  };
+}
+
+/** The upload service: the Companion S3 routes Uppy calls, health, and (lambda.ts) the upload event handler. */
 export async function buildApp(config: UploadServiceConfig) {
-  const app = Fastify(serviceOptions({ logLevel: config.LOG_LEVEL }));
+  const app = Fastify(serviceOptions({ logLevel: config.LOG_LEVEL })).withTypeProvider<TypeBoxTypeProvider>();
+  app.addSchema(ErrorBody);
   const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   const sfn = createSfnClient({ region: config.AWS_REGION });
   app.addHook('onClose', async () => {
@@ -18,6 +45,17 @@ export async function buildApp(config: UploadServiceConfig) {
     sfn.destroy();
   });
   await app.register(conventionsPlugin);
+  await app.register(authPlugin, { verifier: createVerifier(config) });
+  const dataApi = createDataApiInternalClient({
+    baseUrl: config.DATA_API_INTERNAL_URL,
+    token: serviceTokens(config),
+  });
+  await app.register(uploadsRoutes, {
+    uploads: createUploads(s3, dataApi, {
+      bucket: config.ASSETS_BUCKET,
+      urlTtlSeconds: config.UPLOAD_URL_TTL_SECONDS,
+    }),
+  });
   await app.register(healthPlugin, {
     checks: [
       {

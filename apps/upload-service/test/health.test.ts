@@ -7,6 +7,7 @@ const config = loadEnv(uploadServiceEnv, {
   ...env,
   LOG_LEVEL: 'silent',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+  AUTH_JWT_SECRET: 'health-test-secret-of-at-least-32-characters',
 });
 const app = await buildApp(config);
 const misconfigured = await buildApp({ ...config, ASSETS_BUCKET: 'no-such-bucket' });

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  type Part,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { DataApiError, type DataApiInternalClient, PublicError, uploadRules } from '@stateless/contracts';
+
+export interface UploadSettings {
+  bucket: string;
+  urlTtlSeconds: number;
+}
+
+const allowed = new Set<string>(uploadRules.allowedFileTypes);
+const keyOf = (assetId: string) => `originals/${assetId}`;
+const assetIdOf = (key: string) => key.slice('originals/'.length);
+const notFound = () => new PublicError(404, 'NotFound', 'No such upload');
+const tooLarge = (size: number) =>
+  new PublicError(
+    413,
+    'PayloadTooLarge',
+    `${size} bytes is over the limit of ${uploadRules.maxFileSize} bytes`,
+  );
+
+/** Refuses a type outside the allowlist (415) and a declared size over the limit (413) before anything is signed. */
+function checkFile(type: string, size: number | undefined) {
+  if (!allowed.has(type)) {
+    throw new PublicError(415, 'UnsupportedMediaType', `Content type ${type} is not accepted`, {
+      details: [{ path: '/type', message: `one of ${uploadRules.allowedFileTypes.join(', ')}` }],
+    });
+  }
+  if (size !== undefined && size > uploadRules.maxFileSize) throw tooLarge(size);
+}
+
+/** The upload flows of the Companion S3 protocol; the data API holds the asset records. */
+export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, settings: UploadSettings) {
+  const Bucket = settings.bucket;
+  const expiresIn = settings.urlTtlSeconds;
+
+  /** A new asset id and its PENDING record, before any URL is signed. */
+  async function register(ownerId: string, filename: string, contentType: string, size: number | undefined) {
+    checkFile(contentType, size);
+    const assetId = randomUUID();
+    await dataApi.createAsset({
+      id: assetId,
+      ownerId,
+      originalKey: keyOf(assetId),
+      filename: filename.slice(0, 255),
+      contentType,
+      ...(size !== undefined ? { size } : {}),
+    });
+    return assetId;
+  }
+
+  /** The asset behind a key, if the caller owns it; otherwise 404 (others' ids are not revealed). */
+  async function owned(ownerId: string, key: string) {
+    const assetId = assetIdOf(key);
+    try {
+      const asset = await dataApi.getAsset(assetId);
+      if (asset.ownerId !== ownerId || asset.originalKey !== key) throw notFound();
+      return assetId;
+    } catch (error) {
+      if (error instanceof DataApiError && error.status === 404) throw notFound();
+      throw error;
+    }
+  }
+
+  /** S3 refuses the upload outright when the body is not what was declared (type, size). */
+  async function single(ownerId: string, filename: string, contentType: string, size: number | undefined) {
+    const assetId = await register(ownerId, filename, contentType, size);
+    const Key = keyOf(assetId);
+    const { url, fields } = await createPresignedPost(s3, {
+      Bucket,
+      Key,
+      Conditions: [
+        ['content-length-range', 1, uploadRules.maxFileSize],
+        ['eq', '$Content-Type', contentType],
+      ],
+      Fields: { 'Content-Type': contentType },
+      Expires: expiresIn,
+    });
+    return { method: 'POST' as const, url, fields, expires: expiresIn, key: Key, assetId };
+  }
+
+  async function createMultipart(ownerId: string, filename: string, contentType: string, size?: number) {
+    const assetId = await register(ownerId, filename, contentType, size);
+    const Key = keyOf(assetId);
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType }),
+    );
+    if (!UploadId) throw new Error('S3 returned no UploadId');
+    return { key: Key, uploadId: UploadId, assetId };
+  }
+
+  const signPartUrl = (Key: string, UploadId: string, PartNumber: number) =>
+    getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber }), { expiresIn });
+
+  async function listAllParts(Key: string, UploadId: string) {
+    const parts: Part[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await s3.send(new ListPartsCommand({ Bucket, Key, UploadId, PartNumberMarker: marker }));
+      parts.push(...(page.Parts ?? []));
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+    return parts;
+  }
+
+  /** NoSuchUpload from S3 means the upload id is not one of this key's: the same 404. */
+  const orNotFound = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchUpload') throw notFound();
+      throw error;
+    }
+  };
+
+  return {
+    single,
+    createMultipart,
+    async listParts(ownerId: string, key: string, uploadId: string) {
+      await owned(ownerId, key);
+      const parts = await orNotFound(() => listAllParts(key, uploadId));
+      return parts.map((part) => ({
+        PartNumber: part.PartNumber ?? 0,
+        Size: part.Size ?? 0,
+        ETag: part.ETag ?? '',
+      }));
+    },
+    async signParts(ownerId: string, key: string, uploadId: string, partNumbers: number[]) {
+      const assetId = await owned(ownerId, key);
+      const urls = await Promise.all(partNumbers.map((n) => signPartUrl(key, uploadId, n)));
+      return {
+        presignedUrls: Object.fromEntries(partNumbers.map((n, i) => [String(n), urls[i] as string])),
+        assetId,
+      };
+    },
+    async signPart(ownerId: string, key: string, uploadId: string, partNumber: number) {
+      const assetId = await owned(ownerId, key);
+      return { url: await signPartUrl(key, uploadId, partNumber), expires: expiresIn, assetId };
+    },
+    /** Checks the uploaded total against the limit first; a repeat after success answers the same location. */
+    async complete(
+      ownerId: string,
+      key: string,
+      uploadId: string,
+      parts: { PartNumber: number; ETag: string }[],
+    ) {
+      const assetId = await owned(ownerId, key);
+      const location = `s3://${Bucket}/${key}`;
+      let uploaded: Part[];
+      try {
+        uploaded = await listAllParts(key, uploadId);
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
+        // Already completed (or aborted): the object tells which.
+        try {
+          await s3.send(new HeadObjectCommand({ Bucket, Key: key }));
+        } catch {
+          throw notFound();
+        }
+        return { location, key, assetId };
+      }
+      const total = uploaded.reduce((sum, part) => sum + (part.Size ?? 0), 0);
+      if (total > uploadRules.maxFileSize) {
+        await s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
+        throw tooLarge(total);
+      }
+      const sorted = [...parts].sort((a, b) => a.PartNumber - b.PartNumber);
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: sorted },
+        }),
+      );
+      return { location, key, assetId };
+    },
+    async abort(ownerId: string, key: string, uploadId: string) {
+      const assetId = await owned(ownerId, key);
+      await orNotFound(() =>
+        s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })),
+      );
+      return { assetId };
+    },
+  };
+}
+
+export type Uploads = ReturnType<typeof createUploads>;
