@@ -5,9 +5,10 @@ import { authPlugin, createVerifier } from '@stateless/auth';
 import { createS3Client, createSfnClient } from '@stateless/aws';
 import type { uploadServiceEnv } from '@stateless/config';
 import { createDataApiInternalClient, ErrorBody, mintServiceToken } from '@stateless/contracts';
-import { conventionsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
+import { conventionsPlugin, healthPlugin, lambdaInvokePlugin, serviceOptions } from '@stateless/http-service';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
+import { createUploadEventHandler, type UploadEventBatch } from './lib/upload-events.ts';
 import { createUploads } from './lib/uploads.ts';
 import { uploadsRoutes } from './routes/uploads.ts';
 
@@ -56,6 +57,12 @@ export async function buildApp(config: UploadServiceConfig) {
       urlTtlSeconds: config.UPLOAD_URL_TTL_SECONDS,
     }),
   });
+  const handleUploadEvents = createUploadEventHandler({
+    dataApi,
+    sfn,
+    stateMachineArn: config.STATE_MACHINE_ARN,
+    log: app.log,
+  });
   await app.register(healthPlugin, {
     checks: [
       {
@@ -69,6 +76,19 @@ export async function buildApp(config: UploadServiceConfig) {
         check: () => sfn.send(new DescribeStateMachineCommand({ stateMachineArn: config.STATE_MACHINE_ARN })),
       },
     ],
+  });
+  return { app, handleUploadEvents };
+}
+
+/**
+ * The local server: the routes plus the upload function behind the Lambda Invoke API, where
+ * the local cloud's SQS event source delivers. In AWS the function is src/lambda.ts and the
+ * HTTP app has no invoke route, so no caller can forge an upload event through the ALB.
+ */
+export async function buildLocalApp(config: UploadServiceConfig) {
+  const { app, handleUploadEvents } = await buildApp(config);
+  await app.register(lambdaInvokePlugin, {
+    handler: (payload) => handleUploadEvents(payload as UploadEventBatch),
   });
   return app;
 }

@@ -1,6 +1,6 @@
 import { loadEnv, uploadServiceEnv } from '@stateless/config';
 import { runServers } from '@stateless/http-service';
-import { buildApp } from './app.ts';
+import { buildLocalApp } from './app.ts';
 
 const config = loadEnv(uploadServiceEnv);
-await runServers([{ app: await buildApp(config), port: config.PORT }], config.HOST);
+await runServers([{ app: await buildLocalApp(config), port: config.PORT }], config.HOST);

@@ -9,8 +9,8 @@ const config = loadEnv(uploadServiceEnv, {
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
   AUTH_JWT_SECRET: 'health-test-secret-of-at-least-32-characters',
 });
-const app = await buildApp(config);
-const misconfigured = await buildApp({ ...config, ASSETS_BUCKET: 'no-such-bucket' });
+const { app } = await buildApp(config);
+const { app: misconfigured } = await buildApp({ ...config, ASSETS_BUCKET: 'no-such-bucket' });
 afterAll(() => Promise.all([app.close(), misconfigured.close()]));
 
 describe('upload service health', () => {
