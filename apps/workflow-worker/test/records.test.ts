@@ -1,36 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createDataApiInternalClient } from '@stateless/contracts';
-import { buildApps, type DataApiConfig } from '@stateless/data-api';
+import { buildApps } from '@stateless/data-api';
+import { testConfig } from '@stateless/data-api/testing';
 import type { InspectOutput } from '@stateless/workflows';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceTokenSource } from '../src/data-api.ts';
 import { finalize, markFailed, startProcessing } from '../src/steps/records.ts';
 
 const secret = 'test-secret-that-is-at-least-32-characters-long';
-const cloud = inject('cloud');
-const config: DataApiConfig = {
-  AWS_REGION: cloud.region,
-  LOG_LEVEL: 'silent',
-  HOST: '127.0.0.1',
-  S3_FORCE_PATH_STYLE: true,
-  PORT: 0,
-  INTERNAL_PORT: 0,
-  ASSETS_TABLE: cloud.names.assetsTable,
-  ASSETS_BUCKET: cloud.names.assetsBucket,
-  REDIS_URL: cloud.redisUrl,
-  AUTH_JWT_SECRET: secret,
-  AUTH_AUDIENCE: 'stateless-api',
-  SERVICE_AUDIENCE: 'stateless-internal',
-  CURSOR_SECRET: 'cursor-secret-that-is-at-least-32-characters',
-  CACHE_TTL_SECONDS: 60,
-  NOT_FOUND_TTL_SECONDS: 5,
-  RATE_LIMIT_PER_MINUTE: 100_000,
-  REDIS_KEY_PREFIX: `w3-${randomBytes(4).toString('hex')}:`,
-  REDIS_COMMAND_TIMEOUT_MS: 250,
-  DOWNLOAD_URL_TTL_SECONDS: 60,
-  PENDING_TTL_SECONDS: 3_600,
-  METRICS_NAMESPACE: 'StatelessStack/test',
-};
+// The data API's own test config (unique Redis prefix), signing with this file's secret.
+const config = testConfig({ AUTH_JWT_SECRET: secret });
 
 const apps = await buildApps(config);
 let dataApi: ReturnType<typeof createDataApiInternalClient>;
