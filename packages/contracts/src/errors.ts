@@ -1,5 +1,11 @@
 import Type, { type Static } from 'typebox';
 
+/**
+ * A request id a caller may choose (`x-request-id`): short and plain, so it can neither forge a
+ * log line nor break the JSON of an error body. The services and the local load balancer both apply it.
+ */
+export const requestIdPattern = '^[A-Za-z0-9=;:._-]{1,200}$';
+
 /** The one error shape every service returns for every 4xx and 5xx. */
 export const ErrorBody = Type.Object(
   {

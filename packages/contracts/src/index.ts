@@ -1,5 +1,5 @@
 export * from './assets/index.ts';
-export { ErrorBody, PublicError, type PublicErrorOptions } from './errors.ts';
+export { ErrorBody, PublicError, type PublicErrorOptions, requestIdPattern } from './errors.ts';
 export {
   defaultServiceAudience,
   defaultUserAudience,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { requestIdPattern } from '@stateless/contracts';
 import type { FastifyServerOptions } from 'fastify';
 
-// Accept a caller's id only if it is short and plain, so it cannot forge log lines.
-const safeId = /^[A-Za-z0-9=;:._-]{1,200}$/;
+const safeId = new RegExp(requestIdPattern);
 
 /** The request id: the caller's `x-request-id`, else the ALB's `x-amzn-trace-id`, else a new one. */
 export function requestIdOf(headers: Record<string, string | string[] | undefined>): string {

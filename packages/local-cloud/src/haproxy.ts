@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requestIdPattern } from '@stateless/contracts';
 import { type AppName, health, type Listener, routes, webConsole } from '@stateless/topology';
 import { freePort } from './ports.ts';
 import { startProcess, tcpOpen, waitUntilReady } from './processes.ts';
@@ -9,7 +10,20 @@ import { ensureSystemTool } from './tools.ts';
 /** Instance base URLs (`http://127.0.0.1:PORT`) per app and per app port. */
 export type Backends = Partial<Record<AppName, { public?: string[]; internal?: string[] }>>;
 
-const notFound = JSON.stringify({ error: { code: 'NotFound', message: 'No route for this path' } });
+/** The access log, one line per request, in `logDir` (an ALB writes access logs to S3). */
+export const accessLogFile = 'lb-access.log';
+
+/**
+ * An answer the load balancer gives itself, in the services' error shape with the request's id
+ * (a log-format string: HAProxy fills in the id per request).
+ */
+function ownAnswer(status: number, code: string, message: string) {
+  const body = JSON.stringify({ error: { code, message, requestId: '__ID__' } }).replace(
+    '__ID__',
+    '%[var(txn.request_id)]',
+  );
+  return `status ${status} content-type application/json lf-string '${body}' hdr x-request-id "%[var(txn.request_id)]"`;
+}
 
 /**
  * HAProxy's config, generated from the same route table as the ALB rules.
@@ -27,9 +41,16 @@ export function haproxyConfig(
   const lines = [
     'global',
     '  maxconn 4096',
+    '  log stdout format raw local0',
     'defaults',
     '  mode http',
-    '  option httplog',
+    '  log global',
+    // Like an ALB entry: time, client, listener, target, status, bytes, timings, request id, request.
+    '  unique-id-format %{+X}o%Ts%rt%pid%fp%cp',
+    '  log-format "%t %ci:%cp %f %b %s %ST %B %Tq/%Tw/%Tc/%Tr/%Ta %ID %{+Q}r"',
+    `  http-error ${ownAnswer(502, 'BadGateway', 'The instance gave no valid answer')}`,
+    `  http-error ${ownAnswer(503, 'ServiceUnavailable', 'No instance is up to take this request')}`,
+    `  http-error ${ownAnswer(504, 'GatewayTimeout', 'The instance did not answer in time')}`,
     '  timeout connect 1s',
     '  timeout client 60s',
     '  timeout server 60s',
@@ -42,7 +63,15 @@ export function haproxyConfig(
   ];
   const backendNames = new Set<string>();
   for (const [listener, port] of Object.entries(frontends)) {
-    lines.push(`frontend ${listener}`, `  bind 127.0.0.1:${port}`);
+    lines.push(
+      `frontend ${listener}`,
+      `  bind 127.0.0.1:${port}`,
+      // As the ALB does, every request gets a trace id (the services' request id when the caller
+      // sent no usable x-request-id), so the load balancer's own answers can be found in the logs.
+      '  http-request set-header x-amzn-trace-id "Root=1-%[date,ltime(%s)]-%[unique-id]"',
+      '  http-request set-var(txn.request_id) req.hdr(x-amzn-trace-id)',
+      `  http-request set-var(txn.request_id) req.hdr(x-request-id) if { req.hdr(x-request-id) -m reg ${requestIdPattern} }`,
+    );
     const ordered = routes.filter((r) => r.listener === listener).sort((a, b) => a.priority - b.priority);
     for (const route of ordered) {
       const servers = backends[route.app]?.[route.port];
@@ -61,7 +90,7 @@ export function haproxyConfig(
   }
   lines.push(
     'backend not_found',
-    `  http-request return status 404 content-type application/json string '${notFound}'`,
+    `  http-request return ${ownAnswer(404, 'NotFound', 'No route for this path')}`,
   );
   if (consoleServers.length > 0) {
     lines.push(
@@ -109,6 +138,7 @@ export async function startHaproxy(options: {
     command: haproxy,
     args: ['-db', '-f', configFile],
     logDir: options.logDir,
+    stdoutLog: accessLogFile,
   });
   for (const port of Object.values(frontends)) await waitUntilReady(process, () => tcpOpen(port));
   const urls = Object.fromEntries(

@@ -29,6 +29,8 @@ export interface StartOptions {
   cwd?: string;
   /** Folder for `<name>.log`; without one, output is discarded unless the process fails to start. */
   logDir?: string;
+  /** A separate file in `logDir` for standard output (e.g. an access log), instead of `<name>.log`. */
+  stdoutLog?: string;
 }
 
 export function startProcess(options: StartOptions): ManagedProcess {
@@ -49,7 +51,10 @@ export function startProcess(options: StartOptions): ManagedProcess {
   if (options.logDir) {
     mkdirSync(options.logDir, { recursive: true });
     const log = createWriteStream(join(options.logDir, `${options.name}.log`), { flags: 'a' });
-    child.stdout?.pipe(log);
+    const stdout = options.stdoutLog
+      ? createWriteStream(join(options.logDir, options.stdoutLog), { flags: 'a' })
+      : log;
+    child.stdout?.pipe(stdout);
     child.stderr?.pipe(log);
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,13 +1,16 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haproxyConfig } from '../src/haproxy.ts';
+import { accessLogFile, haproxyConfig } from '../src/haproxy.ts';
 import { startLoadBalancer } from '../src/testing/index.ts';
 
 /** A tiny app instance: answers its health check and says who it is. */
 function instance(name: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ name, path: req.url }));
+    res.end(JSON.stringify({ name, path: req.url, traceId: req.headers['x-amzn-trace-id'] }));
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
@@ -85,5 +88,58 @@ describe('HAProxy in front of two instances', () => {
     await load;
     expect(failures).toBe(0);
     expect(served).toBe(300);
+  });
+});
+
+describe("the load balancer's own answers", () => {
+  const logDir = mkdtempSync(join(tmpdir(), 'lb-logs-'));
+  let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
+  let up: Awaited<ReturnType<typeof instance>>;
+
+  beforeAll(async () => {
+    up = await instance('up');
+    // The internal listener's only instance is a closed port: no instance is up there.
+    lb = await startLoadBalancer({
+      backends: { 'data-api': { public: [up.url], internal: ['http://127.0.0.1:1'] } },
+      logDir,
+    });
+  });
+  afterAll(async () => {
+    await lb?.stop();
+    up?.server.close();
+  });
+
+  const errorOf = async (res: Response) =>
+    (await res.json()) as { error: { code: string; requestId?: string } };
+
+  it('answer an unrouted path and a backend with no instance up in the error shape, with a request id', async () => {
+    const unrouted = await fetch(`${lb.public}/nowhere`);
+    const notFound = await errorOf(unrouted);
+    expect(unrouted.status).toBe(404);
+    expect(notFound.error.code).toBe('NotFound');
+    expect(notFound.error.requestId).toMatch(/^Root=1-\d+-[0-9A-F]+$/);
+    expect(unrouted.headers.get('x-request-id')).toBe(notFound.error.requestId);
+
+    const down = await fetch(`${lb.internal}/internal/assets`, { headers: { 'x-request-id': 'probe-1' } });
+    expect(down.status).toBe(503);
+    expect(await errorOf(down)).toEqual({
+      error: { code: 'ServiceUnavailable', message: expect.any(String), requestId: 'probe-1' },
+    });
+    expect(down.headers.get('x-request-id')).toBe('probe-1');
+    // A caller's id that could break the JSON or a log line is not used.
+    const forged = await errorOf(await fetch(`${lb.public}/nowhere`, { headers: { 'x-request-id': 'a"b' } }));
+    expect(forged.error.requestId).toMatch(/^Root=1-/);
+  });
+
+  it('gives every proxied request a trace id, and writes one access log line per request', async () => {
+    const res = await fetch(`${lb.public}/assets/7`);
+    const { traceId } = (await res.json()) as { traceId?: string };
+    expect(traceId).toMatch(/^Root=1-\d+-[0-9A-F]+$/);
+    const idPart = String(traceId).split('-').at(-1);
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = readFileSync(join(logDir, accessLogFile), 'utf8').trim().split('\n');
+    const line = lines.find((l) => l.includes(`${idPart} `));
+    expect(line).toContain('"GET /assets/7 HTTP/1.1"');
+    expect(line).toMatch(/ public data-api_public data-api-0 200 /);
   });
 });
