@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoadStack } from '../src/stack.ts';
+import { checkInvariants, openStores } from '../src/stores.ts';
+import { uploadSingle, waitForFinalStatus } from '../src/uploads.ts';
+
+/**
+ * A file end to end, through the public entry only: signed by the upload service, POSTed
+ * straight to S3 (moto), S3 → EventBridge → SQS → the upload function → a Step Functions
+ * execution → the worker's steps → the asset READY or FAILED, read back from the data API.
+ */
+let stack: LoadStack;
+let token: string;
+const owner = `pipeline-${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  stack = await LoadStack.start({
+    instances: { 'upload-service': 2, 'data-api': 2, 'workflow-worker': 2 },
+    logDir: mkdtempSync(join(tmpdir(), 'pipeline-')),
+    appEnv: { LOG_LEVEL: 'warn' },
+  });
+  token = await stack.userToken(owner);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const image = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: '#3366cc' } });
+
+async function upload(name: string, type: string, bytes: Uint8Array) {
+  const id = await uploadSingle(stack.urls.public, token, { name, type, bytes });
+  return waitForFinalStatus(stack.urls.public, token, id);
+}
+
+describe('upload → pipeline → asset, through the load balancer', () => {
+  it('a PNG and a JPEG end READY with their sha256, dimensions and WebP thumbnails that download', async () => {
+    const files = [
+      { name: 'wide.png', type: 'image/png', bytes: await image(1200, 600).png().toBuffer() },
+      { name: 'photo.jpg', type: 'image/jpeg', bytes: await image(800, 1000).jpeg().toBuffer() },
+    ];
+    const assets = await Promise.all(files.map((f) => upload(f.name, f.type, f.bytes)));
+    for (const [i, asset] of assets.entries()) {
+      const file = files[i] as (typeof files)[0];
+      const { width, height } = await sharp(file.bytes).metadata();
+      expect(asset).toMatchObject({
+        status: 'READY',
+        contentType: file.type,
+        size: file.bytes.length,
+        width,
+        height,
+      });
+      expect(asset.sha256).toBe(sha256(file.bytes));
+      expect(asset.thumbnails?.length).toBeGreaterThan(0);
+      for (const thumbnail of asset.thumbnails ?? []) {
+        const link = await fetch(
+          `${stack.urls.public}/assets/${asset.id}/thumbnails/${thumbnail.name}/download`,
+          {
+            headers: { authorization: `Bearer ${token}` },
+          },
+        );
+        expect(link.status).toBe(200);
+        const { url } = (await link.json()) as { url: string };
+        const webp = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        expect(await sharp(webp).metadata()).toMatchObject({
+          format: 'webp',
+          width: thumbnail.width,
+          height: thumbnail.height,
+        });
+        // Scaled to fit, aspect ratio kept.
+        expect(Math.abs(thumbnail.width / thumbnail.height - (width ?? 1) / (height ?? 1))).toBeLessThan(
+          0.02,
+        );
+      }
+    }
+  });
+
+  it('a non-image ends READY without thumbnails', async () => {
+    const text = new TextEncoder().encode('plain words, not pixels\n'.repeat(100));
+    const asset = await upload('notes.txt', 'text/plain', text);
+    expect(asset).toMatchObject({ status: 'READY', size: text.length, sha256: sha256(text) });
+    expect(asset.thumbnails ?? []).toEqual([]);
+  });
+
+  it('a corrupt image ends FAILED with a reason a user can read', async () => {
+    const png = await image(400, 400).png().toBuffer();
+    const corrupt = Buffer.concat([png.subarray(0, 64), Buffer.alloc(2000, 7)]);
+    const asset = await upload('broken.png', 'image/png', corrupt);
+    expect(asset.status).toBe('FAILED');
+    expect(asset.failureReason).toMatch(/\w{3,}/);
+    expect(asset.failureReason).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it('a worker instance SIGKILLed while executions run: every one still ends READY', async () => {
+    const files = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        image(1500 + i * 10, 1000)
+          .jpeg()
+          .toBuffer(),
+      ),
+    );
+    const ids = await Promise.all(
+      files.map((bytes, i) =>
+        uploadSingle(stack.urls.public, token, { name: `k${i}.jpg`, type: 'image/jpeg', bytes }),
+      ),
+    );
+    const [victim] = stack.running('workflow-worker');
+    if (!victim) throw new Error('no worker instance running');
+    // Mid-pipeline: the first execution is already past the upload function.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stack.kill(victim);
+    const assets = await Promise.all(ids.map((id) => waitForFinalStatus(stack.urls.public, token, id)));
+    expect(assets.map((a) => a.status)).toEqual(ids.map(() => 'READY'));
+    expect(victim.child.signalCode).toBe('SIGKILL');
+  });
+
+  it('leaves every store invariant true afterwards: objects for every READY asset, nothing running', async () => {
+    const stores = openStores(stack.stores);
+    try {
+      const invariants = await checkInvariants(stores, {});
+      expect(invariants.filter((i) => !i.ok)).toEqual([]);
+      // Not vacuous: the READY assets above were looked up in S3.
+      expect(invariants.find((i) => i.name.startsWith('READY'))?.checked).toBeGreaterThanOrEqual(9);
+    } finally {
+      stores.close();
+    }
+  });
+});
