@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadEnv, localStackEnv } from '@stateless/config';
+import { apps } from '@stateless/topology';
 import { devSecrets, startDevStack } from './stack.ts';
 import { localDir } from './tools.ts';
 
@@ -7,10 +9,29 @@ const config = loadEnv(localStackEnv);
 const dir = config.STACK_DIR ?? localDir;
 const [command, ...args] = process.argv.slice(2);
 
-/** A bearer token the local stack's data API accepts, valid for 12 hours. */
-async function mintToken(userId: string) {
+const tokenUsage = 'usage: pnpm -s run token <userId> | pnpm -s run token --service <app>';
+
+/**
+ * A bearer token the local stack accepts, valid for 12 hours: a user's (the public entry),
+ * or with `--service <app>` one app's service token (the internal entry, as that app calls it).
+ */
+async function mintToken(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { service: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const { AUTH_JWT_SECRET } = devSecrets(dir);
-  const { mintUserToken } = await import('@stateless/contracts');
+  const { mintServiceToken, mintUserToken } = await import('@stateless/contracts');
+  if (values.service !== undefined && positionals.length === 0) {
+    if (!(apps as readonly string[]).includes(values.service)) {
+      throw new Error(`unknown app "${values.service}": one of ${apps.join(', ')}`);
+    }
+    return mintServiceToken(AUTH_JWT_SECRET, values.service, { ttl: '12h' });
+  }
+  const [userId] = positionals;
+  if (values.service !== undefined || positionals.length !== 1 || !userId) throw new Error(tokenUsage);
   return mintUserToken(AUTH_JWT_SECRET, userId, { ttl: '12h' });
 }
 
@@ -49,7 +70,7 @@ async function up() {
     webConsole: 'dev',
     stage: config.STACK_STAGE,
     ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
-    mintDevToken: () => mintToken('demo-user'),
+    mintDevToken: () => mintToken(['demo-user']),
   });
   const { file } = stack;
   const stopSweeping = await scheduleSweep(file.internal);
@@ -90,15 +111,15 @@ switch (command) {
     await up();
     break;
   case 'token': {
-    const userId = args[0];
-    if (!userId) {
-      console.error('usage: pnpm -s run token <userId>');
+    try {
+      console.log(await mintToken(args));
+    } catch (error) {
+      console.error(error instanceof Error ? error.message : String(error));
       process.exit(2);
     }
-    console.log(await mintToken(userId));
     break;
   }
   default:
-    console.error('usage: cli.ts up | token <userId>');
+    console.error('usage: cli.ts up | token <userId> | token --service <app>');
     process.exit(2);
 }
