@@ -242,12 +242,13 @@ describe('SQS event source mapping', () => {
   it.each(unusable)('retries the whole batch after %s', async (_case, firstAnswer) => {
     const queue = await queueWithDeadLetters();
     await sendAll(queue.url, ['x', 'y']);
+    // Every first delivery gets the unusable answer, however the pollers split the two messages.
+    const firstDelivery = (event: SqsEvent) =>
+      event.Records.every((r) => r.attributes.ApproximateReceiveCount === '1');
     const { deliveriesOf } = await consume(
       queue.url,
-      (event, call) => (call === 1 ? firstAnswer(event) : ok),
-      {
-        reportBatchItemFailures: true,
-      },
+      (event) => (firstDelivery(event) ? firstAnswer(event) : ok),
+      { reportBatchItemFailures: true },
     );
     await waitFor('both retried', () => deliveriesOf('x').length === 2 && deliveriesOf('y').length === 2);
     expect(deliveriesOf('y').map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
