@@ -36,7 +36,8 @@ describe('the short load test (mix, one instance of each app SIGKILLed, Redis st
       durationSeconds: 6,
       scaleSeconds: 1,
       scaleCounts: [],
-      mix: { get: 70, cold: 5, list: 15, patch: 10 },
+      // Edits weigh enough that even a slow phase (a busy CI machine) acknowledges some.
+      mix: { get: 55, cold: 5, list: 15, patch: 25 },
       owners: 2,
       assetsPerOwner: 100,
     });

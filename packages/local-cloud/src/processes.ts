@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,15 +29,19 @@ export interface StartOptions {
   cwd?: string;
   /** Folder for `<name>.log`; without one, output is discarded unless the process fails to start. */
   logDir?: string;
-  /** A separate file in `logDir` for standard output (e.g. an access log), instead of `<name>.log`. */
+  /** A file in `logDir` the child writes its standard output to itself (e.g. an access log). */
   stdoutLog?: string;
 }
 
 export function startProcess(options: StartOptions): ManagedProcess {
+  if (options.logDir) mkdirSync(options.logDir, { recursive: true });
+  // A busy stdout (an access log) goes straight to its file, not through this process.
+  const stdoutFile =
+    options.logDir && options.stdoutLog ? openSync(join(options.logDir, options.stdoutLog), 'a') : undefined;
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdoutFile ?? 'pipe', 'pipe'],
     // Own process group: Ctrl-C in a terminal reaches only us, and we stop children in order.
     detached: true,
   });
@@ -48,13 +52,10 @@ export function startProcess(options: StartOptions): ManagedProcess {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  if (stdoutFile !== undefined) closeSync(stdoutFile); // the child holds its own copy
   if (options.logDir) {
-    mkdirSync(options.logDir, { recursive: true });
     const log = createWriteStream(join(options.logDir, `${options.name}.log`), { flags: 'a' });
-    const stdout = options.stdoutLog
-      ? createWriteStream(join(options.logDir, options.stdoutLog), { flags: 'a' })
-      : log;
-    child.stdout?.pipe(stdout);
+    child.stdout?.pipe(log);
     child.stderr?.pipe(log);
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
