@@ -1,12 +1,4 @@
-import type { Asset } from '@stateless/contracts';
-
-/** What `GET /uploads/s3/params` answers: a presigned POST and the asset it created. */
-interface PresignedPost {
-  method: 'POST';
-  url: string;
-  fields: Record<string, string>;
-  assetId: string;
-}
+import { type Asset, type PresignedPost, uploadsBasePath } from '@stateless/contracts';
 
 /**
  * One file through the public entry as a browser client sends it: sign with the upload
@@ -23,7 +15,7 @@ export async function uploadSingle(
     type: file.type,
     size: String(file.bytes.length),
   });
-  const signed = await fetch(`${publicUrl}/uploads/s3/params?${query}`, {
+  const signed = await fetch(`${publicUrl}${uploadsBasePath}/s3/params?${query}`, {
     headers: { authorization: `Bearer ${token}` },
   });
   if (signed.status !== 200) throw new Error(`s3/params: ${signed.status} ${await signed.text()}`);

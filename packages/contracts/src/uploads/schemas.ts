@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { AssetId } from '../assets/schemas.ts';
 
 /**
@@ -49,6 +49,7 @@ export const PresignedPost = Type.Object({
   key: Key,
   assetId: AssetId,
 });
+export type PresignedPost = Static<typeof PresignedPost>;
 
 export const CreateMultipartBody = Type.Object(
   {
