@@ -25,6 +25,7 @@ const { values } = parseArgs({
     mix: { type: 'string' },
     owners: { type: 'string', default: '4' },
     assets: { type: 'string', default: '500' },
+    uploads: { type: 'string', default: '2' },
     target: { type: 'string' },
     url: { type: 'string' },
     token: { type: 'string' },
@@ -43,18 +44,21 @@ if (values.help) {
   --connections N       concurrent connections (default 64)
   --mix K=W,...         weights of get, cold, list, patch (default get=88,cold=1,list=6,patch=5)
   --owners N --assets N users, and seeded assets per user (default 4 × 500)
+  --uploads N           small image uploads in flight through the pipeline during each
+                        mixed phase, each checked to READY (default 2; 0: none)
   --target FILE         run the mix against a running \`pnpm dev\` (its .local/stack.json)
   --url URL --token T   run a read-only mix against any deployment, with that user's assets
   --out DIR --name N    where the report goes (default reports/loadtest.{json,html})`);
   process.exit(0);
 }
 
-const positive = (name: string, text: string) => {
+const integer = (name: string, text: string, min: number) => {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive integer, not "${text}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${name} must be an integer of at least ${min}, not "${text}"`);
   return value;
 };
+const positive = (name: string, text: string) => integer(name, text, 1);
 const scenarios = (values.scenarios as string).split(',').map((s) => {
   if (!scenarioNames.includes(s as ScenarioName)) throw new Error(`--scenarios: unknown "${s}"`);
   return s as ScenarioName;
@@ -68,6 +72,7 @@ const options: ScenarioOptions = {
   mix: values.mix ? parseMix(values.mix) : defaultMix,
   owners: positive('owners', values.owners as string),
   assetsPerOwner: positive('assets', values.assets as string),
+  uploadConcurrency: integer('uploads', values.uploads as string, 0),
 };
 
 const machine = describeMachine();
@@ -111,8 +116,10 @@ const files = writeReport(report, values.out as string, values.name as string);
 for (const s of report.scenarios) {
   const t = s.load.totals;
   const broken = s.invariants.filter((i) => !i.ok).map((i) => i.name);
+  const u = s.load.uploads;
+  const uploads = u ? `  uploads ${u.ready}/${u.acknowledged.length} READY (p50 ${u.p50} ms)` : '';
   console.log(
-    `${s.name.padEnd(10)} ${String(t.rps).padStart(6)} req/s  p50 ${t.p50} ms  p99 ${t.p99} ms  failed ${t.failed}  5xx ${t.status5xx}  invariants ${broken.length ? `BROKEN: ${broken.join('; ')}` : 'ok'}`,
+    `${s.name.padEnd(10)} ${String(t.rps).padStart(6)} req/s  p50 ${t.p50} ms  p99 ${t.p99} ms  failed ${t.failed}  5xx ${t.status5xx}${uploads}  invariants ${broken.length ? `BROKEN: ${broken.join('; ')}` : 'ok'}`,
   );
 }
 console.log(`report: ${files.html}\n        ${files.json}`);

@@ -6,11 +6,15 @@
  */
 import autocannon from 'autocannon';
 import { type Kind, type PlanInput, type PlannedRequest, RequestPlanner, routeOf } from './mix.ts';
+import { percentile } from './percentile.ts';
+import { runUploads, type UploadLoadConfig, type UploadLoadResult } from './upload-load.ts';
 
 export interface GeneratorConfig extends Omit<PlanInput, 'random'> {
   baseUrl: string;
   connections: number;
   durationSeconds: number;
+  /** Uploads through the pipeline alongside the requests; none when absent. */
+  uploads?: UploadLoadConfig;
 }
 
 export interface SecondSample {
@@ -27,6 +31,8 @@ export interface SecondSample {
   byKind: Partial<Record<Kind, number>>;
   cacheHits: number;
   cacheMisses: number;
+  /** Uploads that reached READY in this second. */
+  uploadsReady: number;
 }
 
 export interface RouteSummary {
@@ -52,6 +58,7 @@ export interface GeneratorResult {
   lostAnswers: number;
   /** The first few failed requests, for the report. */
   failures: string[];
+  uploads?: UploadLoadResult;
   totals: {
     requests: number;
     failed: number;
@@ -71,10 +78,6 @@ export type GeneratorMessage =
   | { type: 'second'; sample: SecondSample }
   | { type: 'done'; result: GeneratorResult };
 
-export const percentile = (sorted: ArrayLike<number>, p: number) =>
-  sorted.length === 0
-    ? 0
-    : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 class Latencies {
@@ -208,9 +211,22 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
     secondLatencies = new Latencies();
   }, 1000);
 
-  const result = await done;
+  let loadOver = false;
+  const uploads = config.uploads
+    ? runUploads(
+        config.baseUrl,
+        config.uploads,
+        () => loadOver,
+        () => second.uploadsReady++,
+      )
+    : undefined;
+  const result = await done.finally(() => {
+    loadOver = true;
+  });
   clearInterval(tick);
   const elapsed = (performance.now() - started) / 1000;
+  // Uploads in flight finish after the requests stop (bounded by their wait for READY).
+  const uploadResult = await uploads;
   const sortedAll = all.sorted();
   const cpu = process.cpuUsage(cpuStart);
   const generatorResult: GeneratorResult = {
@@ -236,6 +252,7 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
     acknowledged: planner.acknowledged,
     lostAnswers: planner.lostAnswers,
     failures,
+    ...(uploadResult ? { uploads: uploadResult } : {}),
     totals: {
       requests: sortedAll.length,
       failed: totalFailed,
@@ -266,6 +283,7 @@ function newSecond(t: number): SecondSample {
     byKind: {},
     cacheHits: 0,
     cacheMisses: 0,
+    uploadsReady: 0,
   };
 }
 

@@ -68,7 +68,12 @@ export function buildReport(
   scenarios: ScenarioResult[],
   notes: string[],
 ): Report {
-  const passed = scenarios.every((s) => s.invariants.every((i) => i.ok) && s.load.totals.failed === 0);
+  const passed = scenarios.every(
+    (s) =>
+      s.invariants.every((i) => i.ok) &&
+      s.load.totals.failed === 0 &&
+      (s.load.uploads?.failures.length ?? 0) === 0,
+  );
   return {
     title,
     startedAt: new Date().toISOString(),
@@ -226,6 +231,16 @@ function scenarioSection(s: ScenarioResult) {
       ],
       markers,
     }),
+    ...(s.load.uploads
+      ? [
+          lineChart({
+            title: 'Uploads reaching READY',
+            yLabel: 'per second',
+            series: [{ name: 'READY (sign → S3 → pipeline)', points: at((x) => x.uploadsReady) }],
+            markers,
+          }),
+        ]
+      : []),
     lineChart({
       title: 'CPU per process (100 = one core)',
       yLabel: '% of one core',
@@ -266,16 +281,24 @@ function scenarioSection(s: ScenarioResult) {
     )
     .join('');
   const t = s.load.totals;
+  const u = s.load.uploads;
+  const uploads = u
+    ? `<p class="headline">Uploads (${s.config.uploadConcurrency} in flight): <b>${u.ready}</b> READY of ${u.acknowledged.length} acknowledged by S3 ·
+from S3's acknowledgement to READY p50 <b>${u.p50}</b> ms, p95 <b>${u.p95}</b> ms · ${u.retries} client retries ·
+<b class="${u.failures.length ? 'bad' : 'ok'}">${u.notReady} not READY, ${u.gaveUp} given up</b></p>`
+    : '';
   return `<section><h2>${esc(s.name)}</h2><p>${esc(s.description)}</p>
 <p class="headline"><b>${t.rps}</b> req/s · p50 <b>${t.p50}</b> ms · p95 <b>${t.p95}</b> ms · p99 <b>${t.p99}</b> ms ·
 ${t.requests} requests · <b class="${t.failed ? 'bad' : 'ok'}">${t.failed} failed</b> (${t.status5xx} 5xx, ${t.errors} errors, ${t.timeouts} timeouts) ·
 ${s.load.lostAnswers} edits applied once whose answer was lost (412 on the resend) ·
 ${s.config.connections} connections, ${s.load.durationSeconds} s · load generator CPU ${Math.round(s.load.generatorCpuSeconds * 10) / 10} s</p>
+${uploads}
 <div class="charts">${charts.join('')}</div>
 <table><thead><tr><th>route</th><th>requests</th><th>failed</th><th>statuses</th><th>cache hit/miss</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>${routes}</tbody></table>
 ${events ? `<h3>Events</h3><ul>${events}</ul>` : ''}${facts ? `<h3>Facts</h3><ul>${facts}</ul>` : ''}
 <h3>Invariants after the scenario</h3><ul class="invariants">${invariants}</ul>
-${s.load.failures.length ? `<h3>First failures</h3><pre>${esc(s.load.failures.join('\n'))}</pre>` : ''}</section>`;
+${s.load.failures.length ? `<h3>First failures</h3><pre>${esc(s.load.failures.join('\n'))}</pre>` : ''}
+${u?.failures.length ? `<h3>Upload failures</h3><pre>${esc(u.failures.join('\n'))}</pre>` : ''}</section>`;
 }
 
 function scaleSection(points: ScaleOutPoint[]) {

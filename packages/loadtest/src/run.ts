@@ -21,14 +21,18 @@ export interface PhaseEvent {
 export interface PhaseResult {
   name: string;
   description: string;
-  config: Omit<GeneratorConfig, 'hot' | 'cold' | 'edit' | 'tokens'> & { assets: number };
+  config: Omit<GeneratorConfig, 'hot' | 'cold' | 'edit' | 'tokens' | 'uploads'> & {
+    assets: number;
+    uploadConcurrency: number;
+  };
   load: GeneratorResult;
   cpu: CpuProfile;
   events: PhaseEvent[];
 }
 
-const progress = (name: string, s: SecondSample) => {
-  const line = `[${name}] ${String(s.t).padStart(3)} s  ${String(s.requests).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  failed ${s.failed}  5xx ${s.status5xx}`;
+const progress = (name: string, s: SecondSample, uploadsReady: number) => {
+  const uploads = uploadsReady > 0 ? `  uploads READY ${uploadsReady}` : '';
+  const line = `[${name}] ${String(s.t).padStart(3)} s  ${String(s.requests).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  failed ${s.failed}  5xx ${s.status5xx}${uploads}`;
   if (process.stderr.isTTY) process.stderr.write(`\r\u001b[2K${line}`);
   else if (s.t % 5 === 0) process.stderr.write(`${line}\n`);
 };
@@ -74,10 +78,13 @@ export async function runPhase(options: {
       }),
   );
   try {
+    let uploadsReady = 0;
     const load = await new Promise<GeneratorResult>((resolve, reject) => {
       child.on('message', (message: GeneratorMessage) => {
-        if (message.type === 'second') progress(options.name, message.sample);
-        else resolve(message.result);
+        if (message.type === 'second') {
+          uploadsReady += message.sample.uploadsReady;
+          progress(options.name, message.sample, uploadsReady);
+        } else resolve(message.result);
       });
       child.once('exit', (code) =>
         reject(new Error(`the load generator exited with ${code} before its result`)),
@@ -86,11 +93,16 @@ export async function runPhase(options: {
     });
     await Promise.all(actionsDone);
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const { hot, cold, edit, tokens, ...config } = options.generator;
+    // No tokens in the report.
+    const { hot, cold, edit, tokens, uploads, ...config } = options.generator;
     return {
       name: options.name,
       description: options.description,
-      config: { ...config, assets: hot.length + cold.length + edit.length },
+      config: {
+        ...config,
+        assets: hot.length + cold.length + edit.length,
+        uploadConcurrency: uploads?.concurrency ?? 0,
+      },
       load,
       cpu: sampler.stop(),
       events,

@@ -28,6 +28,8 @@ export interface ScenarioOptions {
   mix: Mix;
   owners: number;
   assetsPerOwner: number;
+  /** Uploads in flight through the pipeline during each mixed phase (0: none). */
+  uploadConcurrency: number;
 }
 
 export interface ScenarioResult extends PhaseResult {
@@ -42,13 +44,26 @@ export interface ScenarioResult extends PhaseResult {
  */
 export class Dataset {
   readonly acknowledged: Acknowledged = {};
+  /** Every upload S3 acknowledged, over all phases so far. */
+  readonly uploaded: string[] = [];
   private coldOffset = 0;
   constructor(
     readonly hot: SeededAsset[],
     private readonly cold: SeededAsset[],
     readonly edit: SeededAsset[],
     readonly tokens: Record<string, string>,
+    /** The user whose assets are this run's uploads, and nothing else. */
+    readonly uploader?: { ownerId: string; token: string },
   ) {}
+
+  /** The generator's uploads for a phase: none without an uploader or at concurrency 0. */
+  uploadLoad(concurrency: number) {
+    return this.uploader && concurrency > 0 ? { uploads: { ...this.uploader, concurrency } } : {};
+  }
+
+  uploadsToCheck() {
+    return this.uploader && { ownerId: this.uploader.ownerId, acknowledged: this.uploaded };
+  }
 
   /** The cold tail not read yet (earlier phases used the start of it). */
   coldTail() {
@@ -61,6 +76,7 @@ export class Dataset {
     for (const [id, version] of Object.entries(phase.load.acknowledged)) {
       this.acknowledged[id] = Math.max(this.acknowledged[id] ?? 0, version);
     }
+    this.uploaded.push(...(phase.load.uploads?.acknowledged ?? []));
   }
 }
 
@@ -74,10 +90,15 @@ export async function prepareDataset(
   const owners = Array.from({ length: options.owners }, (_, i) => `loadtest-${runId}-user-${i}`);
   const seeded = await seedAssets(stores, owners, options.assetsPerOwner, runId);
   const tokens = Object.fromEntries(await Promise.all(owners.map(async (o) => [o, await tokenFor(o)])));
-  return splitDataset(seeded, tokens);
+  const uploader = `loadtest-${runId}-uploader`;
+  return splitDataset(seeded, tokens, { ownerId: uploader, token: await tokenFor(uploader) });
 }
 
-export function splitDataset(seeded: SeededAsset[], tokens: Record<string, string>) {
+export function splitDataset(
+  seeded: SeededAsset[],
+  tokens: Record<string, string>,
+  uploader?: Dataset['uploader'],
+) {
   // Interleave owners so every slice has all of them.
   const byIndex = [...seeded].sort((a, b) => a.id.slice(-5).localeCompare(b.id.slice(-5)));
   const editCount = Math.min(200, Math.floor(byIndex.length / 10));
@@ -87,6 +108,7 @@ export function splitDataset(seeded: SeededAsset[], tokens: Record<string, strin
     byIndex.slice(byIndex.length - coldCount),
     byIndex.slice(0, editCount),
     tokens,
+    uploader,
   );
 }
 
@@ -97,7 +119,7 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
     const data = await prepareDataset(stores, options, stack.userToken);
     const cpuRoots = { [process.pid]: 'load test driver (+ Step Functions server)' };
     const results: ScenarioResult[] = [];
-    const generator = (mix: Mix, durationSeconds: number): GeneratorConfig => ({
+    const generator = (mix: Mix, durationSeconds: number, uploads: boolean): GeneratorConfig => ({
       baseUrl: stack.urls.public,
       connections: options.connections,
       durationSeconds,
@@ -106,6 +128,7 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
       cold: data.coldTail(),
       edit: mix.patch > 0 ? data.edit : [],
       tokens: data.tokens,
+      ...data.uploadLoad(uploads ? options.uploadConcurrency : 0),
     });
     const phase = async (
       name: string,
@@ -118,12 +141,13 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
       const result = await runPhase({
         name,
         description,
-        generator: generator(mix, seconds),
+        // The scale-out measures reads alone; every other phase uploads too.
+        generator: generator(mix, seconds, mix !== readOnlyMix),
         cpuRoots,
         actions,
       });
       data.record(result);
-      const invariants = await checkInvariants(stores, data.acknowledged);
+      const invariants = await checkInvariants(stores, data.acknowledged, { uploads: data.uploadsToCheck() });
       const scenario: ScenarioResult = {
         ...result,
         invariants,

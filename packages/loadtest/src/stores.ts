@@ -184,7 +184,7 @@ async function exists(stores: Stores, Key: string) {
 export async function checkInvariants(
   stores: Stores,
   acknowledged: Acknowledged,
-  options: { drainMs?: number } = {},
+  options: { drainMs?: number; uploads?: UploadsToCheck } = {},
 ): Promise<InvariantResult[]> {
   const results: InvariantResult[] = [];
   const record = (name: string, checked: number, problems: string[]) =>
@@ -227,9 +227,61 @@ export async function checkInvariants(
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   record('no execution still running after the drain', running.length, running);
+  if (options.uploads) {
+    for (const [name, checked, problems] of await uploadInvariants(stores, assets, options.uploads))
+      record(name, checked, problems);
+  }
 
   record('the cache agrees with DynamoDB for every key it holds', ...(await cacheAgreement(stores)));
   return results;
+}
+
+/** What the load's uploader was told: the asset ids whose bytes S3 acknowledged. */
+export interface UploadsToCheck {
+  ownerId: string;
+  acknowledged: string[];
+}
+
+/**
+ * The uploader's assets against what it was told. Each acknowledged upload is one READY asset
+ * with one execution; any other asset of the uploader is a sign whose answer was lost (the
+ * client retried with a new one): PENDING, never given bytes, expiring, never processed.
+ */
+async function uploadInvariants(
+  stores: Stores,
+  assets: StoredAsset[],
+  uploads: UploadsToCheck,
+): Promise<[string, number, string[]][]> {
+  const acknowledged = new Set(uploads.acknowledged);
+  const owned = assets.filter((a) => a.ownerId === uploads.ownerId);
+  const notReady = uploads.acknowledged.flatMap((id) => {
+    const status = owned.find((a) => a.id === id)?.status;
+    return status === 'READY' ? [] : [`${id}: acknowledged by S3, ${status ?? 'not in the table'}`];
+  });
+  const extra = owned
+    .filter((a) => !acknowledged.has(a.id) && !(a.status === 'PENDING' && a.expiresAt !== undefined))
+    .map((a) => `${a.id}: ${a.status}, but no upload of it was acknowledged`);
+  const executions = new Map<string, number>();
+  let nextToken: string | undefined;
+  do {
+    const page = await stores.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: stores.info.stateMachineArn, nextToken }),
+    );
+    for (const { name } of page.executions ?? []) {
+      if (name && owned.some((a) => a.id === name)) executions.set(name, (executions.get(name) ?? 0) + 1);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const wrongRuns = owned.flatMap((a) => {
+    const runs = executions.get(a.id) ?? 0;
+    const expected = acknowledged.has(a.id) ? 1 : 0;
+    return runs === expected ? [] : [`${a.id}: ${runs} executions, expected ${expected}`];
+  });
+  return [
+    ['every upload S3 acknowledged ends READY', acknowledged.size, notReady],
+    ['one asset per acknowledged upload (others only PENDING, expiring)', owned.length, extra],
+    ['one execution per acknowledged upload, none for any other', owned.length, wrongRuns],
+  ];
 }
 
 /**

@@ -48,6 +48,7 @@ export async function runAgainst(
         cold: data.coldTail(),
         edit: mix.patch > 0 ? data.edit : [],
         tokens: data.tokens,
+        ...data.uploadLoad(options.uploadConcurrency),
       },
       cpuRoots,
     });
@@ -77,7 +78,8 @@ export async function runAgainst(
       notes.push(
         `Against the running stack of ${options.target}; chaos scenarios run only on the load test's own stack.`,
       );
-      return [{ ...result, invariants: await checkInvariants(stores, data.acknowledged), facts: {} }];
+      const invariants = await checkInvariants(stores, data.acknowledged, { uploads: data.uploadsToCheck() });
+      return [{ ...result, invariants, facts: {} }];
     } finally {
       stores.close();
     }

@@ -28,7 +28,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('the short load test (mix, one instance of each app SIGKILLed, Redis stopped and started)', () => {
+describe('the short load test (mix with uploads, one instance of each app SIGKILLed, Redis stopped and started)', () => {
   it('fails no request, answers no 5xx, and every invariant holds after every scenario', async () => {
     const scenarios = await runScenarios(stack, {
       scenarios: ['mix', 'kill', 'redis'],
@@ -40,6 +40,7 @@ describe('the short load test (mix, one instance of each app SIGKILLed, Redis st
       mix: { get: 55, cold: 5, list: 15, patch: 25 },
       owners: 2,
       assetsPerOwner: 100,
+      uploadConcurrency: 2,
     });
     expect(scenarios.map((s) => s.name)).toEqual(['mix', 'kill', 'redis']);
     for (const s of scenarios) {
@@ -54,6 +55,17 @@ describe('the short load test (mix, one instance of each app SIGKILLed, Redis st
         s.events.filter((e) => e.error),
         s.name,
       ).toEqual([]);
+      // Uploads went through the whole pipeline meanwhile, each checked to READY, and were counted.
+      expect(s.load.uploads?.failures, s.name).toEqual([]);
+      expect(s.load.uploads?.ready, s.name).toBeGreaterThan(0);
+      expect(s.load.uploads?.ready, s.name).toBe(s.load.uploads?.acknowledged.length);
+      const uploadChecks = s.invariants.filter((i) =>
+        /acknowledged upload|upload S3 acknowledged/.test(i.name),
+      );
+      expect(
+        uploadChecks.map((i) => i.checked > 0),
+        s.name,
+      ).toEqual([true, true, true]);
     }
     const [mix, kill, redis] = scenarios as [
       (typeof scenarios)[0],

@@ -1,0 +1,119 @@
+import sharp from 'sharp';
+import { percentile } from './percentile.ts';
+import { uploadSingle, waitForFinalStatus } from './uploads.ts';
+
+export interface UploadLoadConfig {
+  /** Uploads in flight at once; each goes sign → POST to S3 → READY before the next starts. */
+  concurrency: number;
+  /** The user who uploads: its assets are all this run's uploads, so the invariants can count them. */
+  ownerId: string;
+  token: string;
+}
+
+export interface UploadLoadResult {
+  /** Uploads the client began (a retried one counts once). */
+  started: number;
+  /** Asset ids whose bytes S3 acknowledged (the POST answered 2xx). */
+  acknowledged: string[];
+  ready: number;
+  /** Acknowledged uploads that ended FAILED, or were not final within the wait. */
+  notReady: number;
+  /** Uploads the client gave up on after every attempt failed before S3 acknowledged the bytes. */
+  gaveUp: number;
+  /** Attempts after the first (a sign or a POST that failed, retried whole, as a client would). */
+  retries: number;
+  /** From S3's acknowledgement to READY, as the client saw it by polling the data API. */
+  p50: number;
+  p95: number;
+  failures: string[];
+}
+
+const attempts = 3;
+const finalWaitMs = 60_000;
+
+/** A small, incompressible PNG: real decoding and resizing work for the pipeline, ~40 KB. */
+const smallPng = () =>
+  sharp({
+    create: {
+      width: 160,
+      height: 120,
+      channels: 3,
+      background: '#888',
+      noise: { type: 'gaussian', sigma: 40 },
+    },
+  })
+    .png()
+    .toBuffer();
+
+/**
+ * Small image uploads through the whole pipeline while the request load runs, as users
+ * upload while others browse: `concurrency` clients, each uploading, then polling its asset
+ * until READY, then the next, until `stopped` says the load is over. A failed sign or POST is
+ * retried whole (a new upload, as Uppy's retry does); a lost answer can therefore leave a
+ * PENDING asset with no bytes, which expires (its TTL) and is never processed.
+ */
+export async function runUploads(
+  baseUrl: string,
+  config: UploadLoadConfig,
+  stopped: () => boolean,
+  onReady: () => void,
+): Promise<UploadLoadResult> {
+  const bytes = new Uint8Array(await smallPng());
+  const result: UploadLoadResult = {
+    started: 0,
+    acknowledged: [],
+    ready: 0,
+    notReady: 0,
+    gaveUp: 0,
+    retries: 0,
+    p50: 0,
+    p95: 0,
+    failures: [],
+  };
+  const latencies: number[] = [];
+  const fail = (problem: string) => result.failures.length < 20 && result.failures.push(problem);
+
+  const client = async (c: number) => {
+    for (let n = 0; !stopped(); n++) {
+      result.started++;
+      let assetId: string | undefined;
+      for (let attempt = 1; attempt <= attempts && !assetId; attempt++) {
+        if (attempt > 1) result.retries++;
+        try {
+          assetId = await uploadSingle(baseUrl, config.token, {
+            name: `load-${c}-${n}.png`,
+            type: 'image/png',
+            bytes,
+          });
+        } catch (error) {
+          if (attempt === attempts) fail(`upload load-${c}-${n}.png: ${(error as Error).message}`);
+        }
+      }
+      if (!assetId) {
+        result.gaveUp++;
+        continue;
+      }
+      result.acknowledged.push(assetId);
+      const acknowledgedAt = performance.now();
+      try {
+        const asset = await waitForFinalStatus(baseUrl, config.token, assetId, finalWaitMs);
+        if (asset.status === 'READY') {
+          result.ready++;
+          latencies.push(performance.now() - acknowledgedAt);
+          onReady();
+        } else {
+          result.notReady++;
+          fail(`${assetId}: ${asset.status} (${asset.failureReason ?? 'no reason'})`);
+        }
+      } catch (error) {
+        result.notReady++;
+        fail((error as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: config.concurrency }, (_, c) => client(c)));
+  const sorted = latencies.sort((a, b) => a - b);
+  result.p50 = Math.round(percentile(sorted, 50));
+  result.p95 = Math.round(percentile(sorted, 95));
+  return result;
+}
