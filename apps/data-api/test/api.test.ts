@@ -312,6 +312,31 @@ describe('internal routes', () => {
     expect((await api('GET', `/assets/${body.id}`, token)).json().status).toBe('UPLOADED');
   });
 
+  it('records the sniffed type over the declared one and keeps both, for the owner too', async () => {
+    const body = newAsset(uniqueOwner(), { contentType: 'image/png' });
+    await internal.createAsset(body);
+    await internal.moveStatus(body.id, { status: 'UPLOADED' });
+    await internal.moveStatus(body.id, { status: 'PROCESSING' });
+    const recorded = await internal.recordResults(body.id, {
+      contentType: 'application/pdf',
+      declaredContentType: 'image/png',
+      size: 48,
+    });
+    expect(recorded).toMatchObject({ contentType: 'application/pdf', declaredContentType: 'image/png' });
+    const token = await userToken(body.ownerId);
+    const owned = (await api('GET', `/assets/${body.id}`, token)).json();
+    expect(Value.Check(Asset, owned)).toBe(true);
+    expect(owned).toMatchObject({ contentType: 'application/pdf', declaredContentType: 'image/png' });
+    const bad = await instance.internalApp.inject({
+      method: 'PUT',
+      url: `/internal/assets/${body.id}/results`,
+      headers: { authorization: `Bearer ${await serviceToken()}` },
+      payload: { declaredContentType: 'not a type' },
+    });
+    expectError(bad, 400);
+    expect((await internal.getAsset(body.id)).declaredContentType).toBe('image/png');
+  });
+
   it('refuse user tokens and anonymous calls, and do not exist on the public listener', async () => {
     const user = await userToken(uniqueOwner());
     for (const token of [user, undefined, 'garbage']) {

@@ -1,5 +1,5 @@
 import { thumbnailSizesOf } from '@stateless/config';
-import { createDataApiInternalClient, mintServiceToken } from '@stateless/contracts';
+import { createDataApiInternalClient, mintServiceToken, uploadRules } from '@stateless/contracts';
 import type { WorkflowWorkerConfig } from './app.ts';
 
 const tokenSeconds = 3600;
@@ -29,6 +29,7 @@ export const createDataApi = (config: WorkflowWorkerConfig) =>
 
 /** The media limits and sizes the steps read from config. */
 export const mediaLimitsOf = (config: WorkflowWorkerConfig) => ({
+  maxFileSize: uploadRules.maxFileSize,
   maxInputPixels: config.MAX_INPUT_PIXELS,
   timeoutSeconds: config.IMAGE_TIMEOUT_SECONDS,
   thumbnailSizes: thumbnailSizesOf(config.THUMBNAIL_SIZES),

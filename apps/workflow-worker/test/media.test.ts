@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
 import { loadEnv, workflowWorkerEnv } from '@stateless/config';
@@ -96,14 +96,66 @@ describe('inspect, on objects in the local cloud S3', () => {
     expect(result).toMatchObject({ contentType: 'text/plain', isImage: false, size: 13, thumbnailSizes: [] });
   });
 
-  it('trusts the bytes over the declared type: a PDF labelled image/png', async () => {
+  it('trusts the bytes over the declared type: a PDF labelled image/png is a PDF, and records both', async () => {
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
     const result = await inspect(s3, limits, await upload(pdf), 'image/png');
     expect(result).toMatchObject({
       contentType: 'application/pdf',
       declaredContentType: 'image/png',
       isImage: false,
+      thumbnailSizes: [],
     });
+  });
+
+  it('processes a PNG labelled text/plain as the image it is', async () => {
+    const png = await gradient(320, 200).png().toBuffer();
+    const result = await inspect(s3, limits, await upload(png), 'text/plain');
+    expect(result).toMatchObject({
+      contentType: 'image/png',
+      declaredContentType: 'text/plain',
+      isImage: true,
+      width: 320,
+      height: 200,
+    });
+  });
+
+  it.each([
+    [
+      'a gzip labelled image/png',
+      gzipSync('x'.repeat(500)),
+      'image/png',
+      "The file's contents are not a PNG image (they look like application/gzip)",
+    ],
+    [
+      'a gzip labelled text/plain',
+      gzipSync('x'.repeat(500)),
+      'text/plain',
+      "The file's contents are not plain text (they look like application/gzip)",
+    ],
+    [
+      'unrecognisable bytes labelled image/jpeg',
+      Buffer.alloc(4096, 7),
+      'image/jpeg',
+      "The file's contents are not a JPEG image (their type could not be recognised)",
+    ],
+    [
+      'unrecognisable bytes with no declared type',
+      Buffer.alloc(64, 7),
+      undefined,
+      "The file's type could not be recognised from its contents",
+    ],
+  ])('refuses %s with a reason a user can read', async (_name, bytes, declared, reason) => {
+    const error = await failureOf(inspect(s3, limits, await upload(bytes), declared));
+    expect(error?.errorType).toBe('UnacceptedFile');
+    expect(error?.message).toBe(reason);
+  });
+
+  it('refuses an object over the upload size limit before reading it', async () => {
+    const error = await failureOf(
+      inspect(s3, { ...limits, maxFileSize: 100 }, await upload(Buffer.alloc(101, 1)), 'text/plain'),
+    );
+    expect(error?.errorType).toBe('UnacceptedFile');
+    expect(error?.message).toBe('The file is 101 bytes, over the limit of 100 bytes');
   });
 
   it('refuses a corrupt image with a reason', async () => {

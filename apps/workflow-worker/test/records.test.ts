@@ -27,7 +27,7 @@ const newAsset = async () => {
 
 const inspection: InspectOutput = {
   contentType: 'image/png',
-  declaredContentType: 'image/png',
+  declaredContentType: 'image/webp',
   size: 1234,
   sha256: 'd'.repeat(64),
   isImage: true,
@@ -62,6 +62,8 @@ describe('status moves through the real data API', () => {
     const asset = await dataApi.getAsset(id);
     expect(asset).toMatchObject({
       status: 'READY',
+      contentType: 'image/png',
+      declaredContentType: 'image/webp',
       sha256: inspection.sha256,
       width: 800,
       height: 600,

@@ -17,6 +17,13 @@ describe('failureReason', () => {
     ).toBe('The file could not be processed: the image declares 2500000000 pixels (limit 120000000)');
   });
 
+  it('gives the sentence of a refused file as it is', () => {
+    const sentence = "The file's contents are not a PNG image (they look like application/gzip)";
+    expect(failureReason({ Error: 'UnacceptedFile', Cause: lambdaCause('UnacceptedFile', sentence) })).toBe(
+      sentence,
+    );
+  });
+
   it('tells the user to upload again when the object is missing', () => {
     expect(
       failureReason({ Error: 'ObjectMissing', Cause: lambdaCause('ObjectMissing', 'NoSuchKey') }),

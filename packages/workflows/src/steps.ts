@@ -33,7 +33,7 @@ export type InspectInput = Static<typeof InspectInput>;
 
 export const InspectOutput = Type.Object(
   {
-    /** Sniffed from the bytes; when sniffing finds nothing, the declared type (or octet-stream). */
+    /** Sniffed from the bytes; for text, which has no magic bytes, the declared type. */
     contentType: ContentType,
     /** What the uploader said, when it said something. */
     declaredContentType: Type.Optional(ContentType),
@@ -129,6 +129,8 @@ export const transientErrors = [
 export const permanentErrors = [
   /** Not a file we can process: corrupt, truncated, too many pixels, too slow. */
   'UnsupportedMedia',
+  /** Not a file we accept: its bytes are not an accepted type (mislabelled), or it is over the size limit. */
+  'UnacceptedFile',
   /** The uploaded object is not in the bucket. */
   'ObjectMissing',
   /** The payload does not match the step's input schema. */

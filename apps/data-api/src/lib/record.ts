@@ -20,6 +20,7 @@ export interface AssetRecord {
   tags?: string[];
   filename?: string;
   contentType?: string;
+  declaredContentType?: string;
   size?: number;
   sha256?: string;
   width?: number;
@@ -59,6 +60,7 @@ export const toPublic = (r: AssetRecord): Asset => ({
   tags: r.tags ?? [],
   ...optional('filename', r.filename),
   ...optional('contentType', r.contentType),
+  ...optional('declaredContentType', r.declaredContentType),
   ...optional('size', r.size),
   ...optional('sha256', r.sha256),
   ...optional('width', r.width),

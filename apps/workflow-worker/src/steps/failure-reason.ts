@@ -5,6 +5,8 @@ const maxReason = 1000;
 /** Reasons a user can act on, for the errors the pipeline names; anything else is ours. */
 const reasonByError: Record<string, (message: string) => string> = {
   UnsupportedMedia: (message) => `The file could not be processed: ${message}`,
+  // Already a sentence for the user: "The file's contents are not a PNG image (…)".
+  UnacceptedFile: (message) => message,
   ObjectMissing: () => 'The uploaded file was not found; upload it again',
   ValidationError: () => 'Processing failed on our side (invalid step input)',
   AssetNotProcessable: (message) => message,

@@ -1,25 +1,62 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { uploadRules } from '@stateless/contracts';
 import type { StepInput, StepOutput, ThumbnailSize } from '@stateless/workflows';
 import { fileTypeStream } from 'file-type';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { StepError } from '../invoke.ts';
 
 export interface MediaLimits {
+  /** Bytes; the upload limit (`uploadRules.maxFileSize`), for objects that got past it. */
+  maxFileSize: number;
   maxInputPixels: number;
   timeoutSeconds: number;
   thumbnailSizes: ThumbnailSize[];
 }
 
-/** Formats sharp's prebuilt binaries decode, so the pipeline can make thumbnails of them. */
-const thumbnailable = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/webp',
-  'image/gif',
-  'image/avif',
-  'image/tiff',
-]);
+/** Every type the upload service accepts is one the pipeline processes: one list, in contracts. */
+const accepted = new Set<string>(uploadRules.allowedFileTypes);
+
+/** How a reason names a type; an unnamed one is shown as it is. */
+const typeNames: Record<string, string> = {
+  'image/png': 'a PNG image',
+  'image/jpeg': 'a JPEG image',
+  'image/webp': 'a WebP image',
+  'image/gif': 'a GIF image',
+  'image/avif': 'an AVIF image',
+  'image/tiff': 'a TIFF image',
+  'application/pdf': 'a PDF document',
+  'text/plain': 'plain text',
+};
+const named = (type: string) => typeNames[type] ?? type;
+
+const unaccepted = (message: string) => new StepError('UnacceptedFile', message);
+
+/** `Image/PNG; charset=x` → `image/png`: parameters and case say nothing about the bytes. */
+const essence = (type: string | undefined) => type?.split(';')[0]?.trim().toLowerCase() || undefined;
+
+/**
+ * The type the asset is processed as. The bytes win: a sniffed type that is accepted is the
+ * type, whatever was declared. Text has no magic bytes, so only a declared text type may
+ * go unsniffed; anything else unsniffed, or sniffed as a type not accepted, is refused.
+ */
+export function processedTypeOf(declaredType: string | undefined, sniffed: string | undefined): string {
+  const declared = essence(declaredType);
+  if (sniffed) {
+    if (accepted.has(sniffed)) return sniffed;
+    throw unaccepted(
+      declared
+        ? `The file's contents are not ${named(declared)} (they look like ${sniffed})`
+        : `The file's contents look like ${sniffed}, which is not accepted`,
+    );
+  }
+  if (declared?.startsWith('text/') && accepted.has(declared)) return declared;
+  throw unaccepted(
+    declared
+      ? `The file's contents are not ${named(declared)} (their type could not be recognised)`
+      : "The file's type could not be recognised from its contents",
+  );
+}
 
 async function openObject(s3: S3Client, bucket: string, key: string) {
   try {
@@ -58,12 +95,26 @@ export async function inspect(
   declaredContentType: string | undefined,
 ): Promise<StepOutput<'inspect'>> {
   const object = await openObject(s3, bucket, key);
+  if ((object.ContentLength ?? 0) > limits.maxFileSize) {
+    await object.Body?.transformToWebStream().cancel();
+    throw unaccepted(
+      `The file is ${object.ContentLength} bytes, over the limit of ${limits.maxFileSize} bytes`,
+    );
+  }
   const stream = await fileTypeStream(object.Body?.transformToWebStream() as ReadableStream<Uint8Array>);
-  const sniffed = stream.fileType?.mime;
+  let contentType: string;
+  try {
+    contentType = processedTypeOf(declaredContentType, stream.fileType?.mime);
+  } catch (error) {
+    // Refused from its first bytes: the rest is not read.
+    await stream.cancel();
+    throw error;
+  }
   const hash = createHash('sha256');
   let size = 0;
-  const image =
-    sniffed && thumbnailable.has(sniffed) ? sharp({ failOn: 'warning', limitInputPixels: false }) : undefined;
+  const image = contentType.startsWith('image/')
+    ? sharp({ failOn: 'warning', limitInputPixels: false })
+    : undefined;
   // The header sharp reads is what the metadata needs; it is fed as the bytes pass.
   const metadata = image?.metadata();
   metadata?.catch(() => {});
@@ -73,7 +124,6 @@ export async function inspect(
     image?.write(chunk);
   }
   image?.end();
-  const contentType = sniffed ?? (declaredContentType || 'application/octet-stream');
   const base = {
     contentType,
     ...(declaredContentType ? { declaredContentType } : {}),

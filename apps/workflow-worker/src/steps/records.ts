@@ -30,8 +30,16 @@ export async function finalize(
   if (finished.has(asset.status)) {
     throw new StepError('AssetNotProcessable', `The asset is ${asset.status}; it takes no results`);
   }
-  const { contentType, size, sha256, width, height } = inspection;
-  await dataApi.recordResults(assetId, { contentType, size, sha256, width, height, thumbnails });
+  const { contentType, declaredContentType, size, sha256, width, height } = inspection;
+  await dataApi.recordResults(assetId, {
+    contentType,
+    declaredContentType,
+    size,
+    sha256,
+    width,
+    height,
+    thumbnails,
+  });
   // Repeating READY is a no-op for the data API, so a retried move succeeds.
   await dataApi.moveStatus(assetId, { status: 'READY' });
   return { assetId, status: 'READY', changed: true };

@@ -63,6 +63,8 @@ const assetProperties = {
   tags: Tags,
   filename: Type.Optional(Type.String({ maxLength: 255 })),
   contentType: Type.Optional(ContentType),
+  /** What the uploader declared, once the pipeline has read the bytes (`contentType` is then what they are). */
+  declaredContentType: Type.Optional(ContentType),
   size: Type.Optional(Size),
   sha256: Type.Optional(Sha256),
   width: Type.Optional(Dimension),
@@ -177,7 +179,9 @@ export type CreateAssetBody = Static<typeof CreateAssetBody>;
 /** What the pipeline learned; fields are merged into the record. */
 export const RecordResultsBody = Type.Object(
   {
+    /** Sniffed from the bytes: it replaces the declared type, which moves to `declaredContentType`. */
     contentType: Type.Optional(ContentType),
+    declaredContentType: Type.Optional(ContentType),
     size: Type.Optional(Size),
     sha256: Type.Optional(Sha256),
     width: Type.Optional(Dimension),
