@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadEnv, webConsoleEnv } from '@stateless/config';
 import { mintUserToken } from '@stateless/contracts';
 import { defineConfig, type Plugin } from 'vite';
+import { hashedFilesDir } from './build-output.ts';
 import { initialJsBudget } from './scripts/budget.ts';
 import { securityHeaders } from './security-headers.ts';
 import { type ConsoleConfig, devSignInPath } from './src/console-config.ts';
@@ -67,5 +68,5 @@ export default defineConfig({
   plugins: [localSignIn(), initialJsBudget({ limitKb: 250 })],
   server: { headers: securityHeaders(origins, { devServer: true }), strictPort: true },
   preview: { headers: securityHeaders(origins), strictPort: true },
-  build: { target: 'es2022', sourcemap: true, reportCompressedSize: false },
+  build: { target: 'es2022', sourcemap: true, reportCompressedSize: false, assetsDir: hashedFilesDir },
 });

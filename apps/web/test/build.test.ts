@@ -3,7 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { matchesPrefix, routes } from '@stateless/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashedFilesDir } from '../build-output.ts';
 import type { BudgetReport } from '../scripts/budget.ts';
 
 const run = promisify(execFile);
@@ -52,9 +54,20 @@ describe('the console build', () => {
 
   it('writes an index.html that loads only files the build produced', async () => {
     const html = await readFile(join(outDir, 'index.html'), 'utf8');
-    const files = new Set((await readdir(join(outDir, 'assets'))).map((f) => `/assets/${f}`));
-    const referenced = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    const files = new Set(
+      (await readdir(join(outDir, hashedFilesDir))).map((f) => `/${hashedFilesDir}/${f}`),
+    );
+    const referenced = [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]);
     expect(referenced.length).toBeGreaterThan(0);
     for (const file of referenced) expect(files.has(file ?? ''), file).toBe(true);
+  });
+
+  it('puts no file under a path the load balancer sends to an API (same origin)', async () => {
+    const apiPrefixes = routes.filter((r) => r.listener === 'public').flatMap((r) => r.pathPrefixes);
+    expect(apiPrefixes).toContain('/assets');
+    const paths = (await readdir(outDir, { recursive: true })).map((f) => `/${f}`);
+    expect(paths).toContain('/index.html');
+    const shadowed = paths.filter((path) => apiPrefixes.some((prefix) => matchesPrefix(path, prefix)));
+    expect(shadowed).toEqual([]);
   });
 });
