@@ -61,6 +61,7 @@ export const CreateMultipartBody = Type.Object(
   { additionalProperties: true },
 );
 export const MultipartCreated = Type.Object({ key: Key, uploadId: UploadId, assetId: AssetId });
+export type MultipartCreated = Static<typeof MultipartCreated>;
 
 export const UploadParams = Type.Object({ uploadId: UploadId }, { additionalProperties: false });
 export const PartParams = Type.Object(
@@ -77,11 +78,14 @@ export const BatchQuery = Type.Object(
 export const UploadedParts = Type.Array(
   Type.Object({ PartNumber, Size: Type.Integer({ minimum: 0 }), ETag: Type.String() }),
 );
+export type UploadedParts = Static<typeof UploadedParts>;
 export const PartUrls = Type.Object({
   presignedUrls: Type.Record(Type.String(), Type.String()),
   assetId: AssetId,
 });
+export type PartUrls = Static<typeof PartUrls>;
 export const PartUrl = Type.Object({ url: Type.String(), expires: Type.Integer(), assetId: AssetId });
+export type PartUrl = Static<typeof PartUrl>;
 export const CompleteBody = Type.Object(
   {
     parts: Type.Array(Type.Object({ PartNumber, ETag: Type.String({ minLength: 1, maxLength: 200 }) }), {
@@ -92,4 +96,5 @@ export const CompleteBody = Type.Object(
   { additionalProperties: false },
 );
 export const Completed = Type.Object({ location: Type.String(), key: Key, assetId: AssetId });
+export type Completed = Static<typeof Completed>;
 export const Aborted = Type.Object({ assetId: AssetId });
