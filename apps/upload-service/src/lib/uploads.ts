@@ -21,6 +21,9 @@ export interface UploadSettings {
 const allowed = new Set<string>(uploadRules.allowedFileTypes);
 const keyOf = (assetId: string) => `originals/${assetId}`;
 const assetIdOf = (key: string) => key.slice('originals/'.length);
+const errorName = (error: unknown) => (error as { name?: string } | null)?.name;
+/** S3's answers to a complete whose part list is wrong: the client's mistake, not ours. */
+const partRefusals = new Set(['EntityTooSmall', 'InvalidPart', 'InvalidPartOrder']);
 const notFound = () => new PublicError(404, 'NotFound', 'No such upload');
 const tooLarge = (size: number) =>
   new PublicError(
@@ -43,6 +46,7 @@ function checkFile(type: string, size: number | undefined) {
 export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, settings: UploadSettings) {
   const Bucket = settings.bucket;
   const expiresIn = settings.urlTtlSeconds;
+  const locationOf = (key: string) => `s3://${Bucket}/${key}`;
 
   /** A new asset id and its PENDING record, before any URL is signed. */
   async function register(ownerId: string, filename: string, contentType: string, size: number | undefined) {
@@ -61,18 +65,20 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
 
   /** The asset behind a key, if the caller owns it; otherwise 404 (others' ids are not revealed). */
   async function owned(ownerId: string, key: string) {
-    const assetId = assetIdOf(key);
     try {
-      const asset = await dataApi.getAsset(assetId);
+      const asset = await dataApi.getAsset(assetIdOf(key));
       if (asset.ownerId !== ownerId || asset.originalKey !== key) throw notFound();
-      return assetId;
+      return asset;
     } catch (error) {
       if (error instanceof DataApiError && error.status === 404) throw notFound();
       throw error;
     }
   }
 
-  /** S3 refuses the upload outright when the body is not what was declared (type, size). */
+  /**
+   * S3 refuses the upload outright when the body is not what was declared: another type, or
+   * another size than the declared one (any size up to the limit when none was declared).
+   */
   async function single(ownerId: string, filename: string, contentType: string, size: number | undefined) {
     const assetId = await register(ownerId, filename, contentType, size);
     const Key = keyOf(assetId);
@@ -80,7 +86,7 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
       Bucket,
       Key,
       Conditions: [
-        ['content-length-range', 1, uploadRules.maxFileSize],
+        ['content-length-range', size ?? 1, size ?? uploadRules.maxFileSize],
         ['eq', '$Content-Type', contentType],
       ],
       Fields: { 'Content-Type': contentType },
@@ -118,10 +124,32 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
     try {
       return await work();
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchUpload') throw notFound();
+      if (errorName(error) === 'NoSuchUpload') throw notFound();
       throw error;
     }
   };
+
+  /**
+   * The caller's asset, and the upload id one of its key's: a URL signed for another
+   * upload id would only fail later at S3, so it is refused here with the same 404.
+   */
+  async function ownedUpload(ownerId: string, key: string, uploadId: string) {
+    const asset = await owned(ownerId, key);
+    await orNotFound(() =>
+      s3.send(new ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, MaxParts: 1 })),
+    );
+    return asset.id;
+  }
+
+  /** Completed already (a repeat, or a concurrent complete that won): the object tells. */
+  async function completedBefore(key: string, assetId: string) {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket, Key: key }));
+    } catch {
+      throw notFound();
+    }
+    return { location: locationOf(key), key, assetId };
+  }
 
   return {
     single,
@@ -136,7 +164,7 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
       }));
     },
     async signParts(ownerId: string, key: string, uploadId: string, partNumbers: number[]) {
-      const assetId = await owned(ownerId, key);
+      const assetId = await ownedUpload(ownerId, key, uploadId);
       const urls = await Promise.all(partNumbers.map((n) => signPartUrl(key, uploadId, n)));
       return {
         presignedUrls: Object.fromEntries(partNumbers.map((n, i) => [String(n), urls[i] as string])),
@@ -144,49 +172,63 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
       };
     },
     async signPart(ownerId: string, key: string, uploadId: string, partNumber: number) {
-      const assetId = await owned(ownerId, key);
+      const assetId = await ownedUpload(ownerId, key, uploadId);
       return { url: await signPartUrl(key, uploadId, partNumber), expires: expiresIn, assetId };
     },
-    /** Checks the uploaded total against the limit first; a repeat after success answers the same location. */
+    /**
+     * Checks the uploaded total against the limit (over it: aborted, 413) and against the
+     * declared size (400, the upload left for the client to fix or abort) before S3 joins the
+     * parts; S3's own refusals (a part too small, a wrong ETag) are 400s. A repeat after
+     * success, or the loser of two at once, answers the same location.
+     */
     async complete(
       ownerId: string,
       key: string,
       uploadId: string,
       parts: { PartNumber: number; ETag: string }[],
     ) {
-      const assetId = await owned(ownerId, key);
-      const location = `s3://${Bucket}/${key}`;
+      const asset = await owned(ownerId, key);
       let uploaded: Part[];
       try {
         uploaded = await listAllParts(key, uploadId);
       } catch (error) {
-        if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
-        // Already completed (or aborted): the object tells which.
-        try {
-          await s3.send(new HeadObjectCommand({ Bucket, Key: key }));
-        } catch {
-          throw notFound();
-        }
-        return { location, key, assetId };
+        if (errorName(error) !== 'NoSuchUpload') throw error;
+        return completedBefore(key, asset.id);
       }
       const total = uploaded.reduce((sum, part) => sum + (part.Size ?? 0), 0);
       if (total > uploadRules.maxFileSize) {
         await s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
         throw tooLarge(total);
       }
+      if (asset.size !== undefined && total !== asset.size) {
+        throw new PublicError(
+          400,
+          'ValidationError',
+          `The parts hold ${total} bytes; the upload declared ${asset.size}`,
+        );
+      }
       const sorted = [...parts].sort((a, b) => a.PartNumber - b.PartNumber);
-      await s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: sorted },
-        }),
-      );
-      return { location, key, assetId };
+      try {
+        await s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: sorted },
+          }),
+        );
+      } catch (error) {
+        const name = errorName(error);
+        if (name === 'NoSuchUpload') return completedBefore(key, asset.id);
+        if (name && partRefusals.has(name)) {
+          throw new PublicError(400, 'ValidationError', `S3 refused the parts: ${name}`, { cause: error });
+        }
+        throw error;
+      }
+      return { location: locationOf(key), key, assetId: asset.id };
     },
     async abort(ownerId: string, key: string, uploadId: string) {
-      const assetId = await owned(ownerId, key);
+      const { id: assetId } = await owned(ownerId, key);
       await orNotFound(() =>
         s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })),
       );
