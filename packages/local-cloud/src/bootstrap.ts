@@ -8,6 +8,7 @@ import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-
 import {
   BucketAlreadyOwnedByYou,
   CreateBucketCommand,
+  PutBucketCorsCommand,
   PutBucketNotificationConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -125,6 +126,24 @@ export async function bootstrap(
   } catch (error) {
     if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
   }
+  // Browsers upload straight to the bucket, as in AWS (infra/src/web-stack.ts): multipart clients
+  // (Uppy) must read each part's ETag. Any origin: the console's local port is not fixed.
+  await clients.s3.send(
+    new PutBucketCorsCommand({
+      Bucket: names.assetsBucket,
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            AllowedMethods: ['PUT', 'POST', 'GET', 'HEAD'],
+            AllowedOrigins: ['*'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['ETag'],
+            MaxAgeSeconds: 3000,
+          },
+        ],
+      },
+    }),
+  );
   const { stateMachineArn } = await clients.sfn.send(
     new CreateStateMachineCommand({
       name: names.assetPipeline,
