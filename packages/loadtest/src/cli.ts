@@ -7,7 +7,9 @@
  *   pnpm loadtest --target .local/stack.json   the mix against a running `pnpm dev`
  *   pnpm loadtest --url http://host --token T  read-only mix against any deployment
  */
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultMix, parseMix } from './mix.ts';
 import { buildReport, describeMachine, writeReport } from './report.ts';
@@ -31,6 +33,8 @@ const { values } = parseArgs({
     token: { type: 'string' },
     out: { type: 'string', default: join(repoRoot, 'reports') },
     name: { type: 'string', default: 'loadtest' },
+    picture: { type: 'boolean' },
+    chromium: { type: 'string', default: 'chromium' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -48,7 +52,9 @@ if (values.help) {
                         mixed phase, each checked to READY (default 2; 0: none)
   --target FILE         run the mix against a running \`pnpm dev\` (its .local/stack.json)
   --url URL --token T   run a read-only mix against any deployment, with that user's assets
-  --out DIR --name N    where the report goes (default reports/loadtest.{json,html})`);
+  --out DIR --name N    where the report goes (default reports/loadtest.{json,html})
+  --picture             also a PNG of the report's first screen, with headless chromium
+  --chromium PATH       the browser for --picture (default: chromium on PATH, Debian's package)`);
   process.exit(0);
 }
 
@@ -113,6 +119,23 @@ const report = buildReport(
   notes,
 );
 const files = writeReport(report, values.out as string, values.name as string);
+if (values.picture) {
+  const png = files.html.replace(/\.html$/, '.png');
+  // Debian's chromium, headless: the page is self-contained, so nothing is fetched.
+  execFileSync(
+    values.chromium as string,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--hide-scrollbars',
+      '--window-size=1240,1600',
+      `--screenshot=${png}`,
+      pathToFileURL(files.html).href,
+    ],
+    { stdio: 'ignore' },
+  );
+  console.log(`picture: ${png}`);
+}
 for (const s of report.scenarios) {
   const t = s.load.totals;
   const broken = s.invariants.filter((i) => !i.ok).map((i) => i.name);
