@@ -6,6 +6,7 @@ import { createS3Client, createSfnClient } from '@stateless/aws';
 import type { uploadServiceEnv } from '@stateless/config';
 import { createDataApiInternalClient, ErrorBody, mintServiceToken } from '@stateless/contracts';
 import { conventionsPlugin, healthPlugin, lambdaInvokePlugin, serviceOptions } from '@stateless/http-service';
+import { AppMetrics } from '@stateless/observability';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
 import { createUploadEventHandler, type UploadEventBatch } from './lib/upload-events.ts';
@@ -45,6 +46,10 @@ export async function buildApp(config: UploadServiceConfig) {
     s3.destroy();
     sfn.destroy();
   });
+  // CloudWatch EMF (Powertools): what one request counted is written as it ends, so
+  // CloudWatch sums over every instance and Lambda container.
+  const metrics = new AppMetrics('upload-service', config.METRICS_NAMESPACE);
+  app.addHook('onResponse', async () => metrics.flush());
   await app.register(conventionsPlugin);
   await app.register(authPlugin, { verifier: createVerifier(config) });
   const dataApi = createDataApiInternalClient({
@@ -52,10 +57,12 @@ export async function buildApp(config: UploadServiceConfig) {
     token: serviceTokens(config),
   });
   await app.register(uploadsRoutes, {
-    uploads: createUploads(s3, dataApi, {
-      bucket: config.ASSETS_BUCKET,
-      urlTtlSeconds: config.UPLOAD_URL_TTL_SECONDS,
-    }),
+    uploads: createUploads(
+      s3,
+      dataApi,
+      { bucket: config.ASSETS_BUCKET, urlTtlSeconds: config.UPLOAD_URL_TTL_SECONDS },
+      metrics,
+    ),
   });
   const handleUploadEvents = createUploadEventHandler({
     dataApi,

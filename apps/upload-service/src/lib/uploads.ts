@@ -12,6 +12,7 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DataApiError, type DataApiInternalClient, PublicError, uploadRules } from '@stateless/contracts';
+import type { AppMetrics } from '@stateless/observability';
 
 export interface UploadSettings {
   bucket: string;
@@ -43,7 +44,12 @@ function checkFile(type: string, size: number | undefined) {
 }
 
 /** The upload flows of the Companion S3 protocol; the data API holds the asset records. */
-export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, settings: UploadSettings) {
+export function createUploads(
+  s3: S3Client,
+  dataApi: DataApiInternalClient,
+  settings: UploadSettings,
+  metrics: AppMetrics<'upload-service'>,
+) {
   const Bucket = settings.bucket;
   const expiresIn = settings.urlTtlSeconds;
   const locationOf = (key: string) => `s3://${Bucket}/${key}`;
@@ -92,6 +98,7 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
       Fields: { 'Content-Type': contentType },
       Expires: expiresIn,
     });
+    metrics.record('UploadsSigned');
     return { method: 'POST' as const, url, fields, expires: expiresIn, key: Key, assetId };
   }
 
@@ -102,6 +109,7 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
       new CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType }),
     );
     if (!UploadId) throw new Error('S3 returned no UploadId');
+    metrics.record('UploadsSigned');
     return { key: Key, uploadId: UploadId, assetId };
   }
 
@@ -225,6 +233,8 @@ export function createUploads(s3: S3Client, dataApi: DataApiInternalClient, sett
         }
         throw error;
       }
+      // Counted once per upload: repeats and the loser of a race answered above.
+      metrics.record('UploadsCompleted');
       return { location: locationOf(key), key, assetId: asset.id };
     },
     async abort(ownerId: string, key: string, uploadId: string) {
