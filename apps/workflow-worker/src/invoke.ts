@@ -1,11 +1,14 @@
 import { FunctionError, lambdaInvokePlugin } from '@stateless/http-service';
-import { type PermanentError, stepSchemas } from '@stateless/workflows';
+import { type PermanentError, type RetryableError, stepSchemas } from '@stateless/workflows';
 import type { FastifyInstance } from 'fastify';
 import Value from 'typebox/value';
 
-/** A step's permanent failure; the state machine sees `errorType` and sends it to Catch. */
+/**
+ * A step's failure as the state machine sees it: a permanent `errorType` goes to Catch,
+ * a retryable one is retried by the definition first.
+ */
 export class StepError extends FunctionError {
-  constructor(errorType: PermanentError, message: string, options?: ErrorOptions) {
+  constructor(errorType: PermanentError | RetryableError, message: string, options?: ErrorOptions) {
     super(errorType, message, options);
   }
 }

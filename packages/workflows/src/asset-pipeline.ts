@@ -1,4 +1,4 @@
-import { type PipelineStep, transientErrors } from './steps.ts';
+import { type PipelineStep, retryableErrors, transientErrors } from './steps.ts';
 
 /**
  * The asset pipeline, authored once: infra deploys it to AWS Step Functions and
@@ -15,11 +15,21 @@ export const transientRetry = {
   JitterStrategy: 'FULL',
 } as const;
 
+/** Backoff for a data API that is down: 2, 4, 8, 16, 30, 30 s (about 90 s), then Catch. */
+export const dependencyRetry = {
+  ErrorEquals: [...retryableErrors],
+  IntervalSeconds: 2,
+  BackoffRate: 2,
+  MaxAttempts: 6,
+  MaxDelaySeconds: 30,
+  JitterStrategy: 'FULL',
+} as const;
+
 const invoke = (functionArn: string, step: PipelineStep, payload: Record<string, string>) => ({
   Type: 'Task',
   Resource: 'arn:aws:states:::lambda:invoke',
   Parameters: { FunctionName: functionArn, Payload: { step, ...payload } },
-  Retry: [transientRetry],
+  Retry: [transientRetry, dependencyRetry],
 });
 
 const objectRef = { 'assetId.$': '$.assetId', 'bucket.$': '$.bucket', 'key.$': '$.key' };

@@ -125,6 +125,14 @@ export const transientErrors = [
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
+/**
+ * The errorTypes the worker raises for a dependency that is down for now: the data API
+ * answered 5xx or 429, or could not be reached. Retried with a longer backoff than the
+ * Lambda errors, since a data API deploy or a DynamoDB blip lasts seconds, not milliseconds.
+ */
+export const retryableErrors = ['DataApiUnavailable'] as const;
+export type RetryableError = (typeof retryableErrors)[number];
+
 /** The errorTypes the worker raises on purpose (never retried). */
 export const permanentErrors = [
   /** Not a file we can process: corrupt, truncated, too many pixels, too slow. */

@@ -6,6 +6,7 @@ import {
   type InspectOutput,
   type PipelineStep,
   permanentErrors,
+  retryableErrors,
   type StepInput,
   type StepOutput,
   stepSchemas,
@@ -128,7 +129,7 @@ describe('asset pipeline definition', () => {
     expect(new Set(functionNames)).toEqual(new Set([arn]));
   });
 
-  it('retries exactly the transient Lambda errors, never a permanent one', () => {
+  it('retries exactly the transient Lambda errors and a data API that is down, never a permanent one', () => {
     type Retrier = { ErrorEquals: string[]; MaxAttempts: number };
     const retriers: Retrier[][] = [];
     JSON.stringify(definition, (key, value) => {
@@ -138,7 +139,7 @@ describe('asset pipeline definition', () => {
     expect(retriers.length).toBe(4);
     for (const retry of retriers) {
       const retried = retry.filter((r) => r.MaxAttempts > 0).flatMap((r) => r.ErrorEquals);
-      expect(new Set(retried)).toEqual(new Set(transientErrors));
+      expect(new Set(retried)).toEqual(new Set([...transientErrors, ...retryableErrors]));
       for (const error of permanentErrors) expect(retried).not.toContain(error);
     }
   });
@@ -198,6 +199,31 @@ describe('asset pipeline, run with the worker replaced', () => {
     });
     expect(output.ok).toBe(true);
     expect(stepsRun).toEqual(['inspect', 'inspect', 'inspect', 'finalize']);
+  });
+
+  it('retries finalize while the data API is down, and finishes when it is back', async () => {
+    let attempts = 0;
+    const { output, stepsRun } = await run({
+      inspect: () => ({ ...imageInspection, thumbnailSizes: [] }),
+      finalize: (payload) => {
+        attempts += 1;
+        if (attempts < 4) throw new LambdaError('DataApiUnavailable', 'data-api answered 503');
+        return finalized(payload);
+      },
+    });
+    expect(output).toEqual({ ok: true, value: { assetId: 'a1', status: 'READY', changed: true } });
+    expect(stepsRun).toEqual(['inspect', 'finalize', 'finalize', 'finalize', 'finalize']);
+  });
+
+  it('gives up on a data API down for good after six retries: marked failed', async () => {
+    const { output, stepsRun } = await run({
+      inspect: () => {
+        throw new LambdaError('DataApiUnavailable', 'fetch failed');
+      },
+      markFailed: markedFailed,
+    });
+    expect(stepsRun).toEqual([...Array(7).fill('inspect'), 'markFailed']);
+    expect(output.ok).toBe(false);
   });
 
   it('gives up on a transient error after three retries: marked failed, execution Failed', async () => {

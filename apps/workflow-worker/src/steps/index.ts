@@ -3,7 +3,7 @@ import type { DataApiInternalClient } from '@stateless/contracts';
 import type { PipelineStep, StepInput } from '@stateless/workflows';
 import type { StepHandler } from '../invoke.ts';
 import { inspect, type MediaLimits, thumbnail } from './media.ts';
-import { finalize, markFailed, startProcessing } from './records.ts';
+import { finalize, markFailed, startProcessing, whileDataApiUp } from './records.ts';
 
 export interface StepDependencies {
   s3: S3Client;
@@ -16,11 +16,11 @@ export function createSteps({ s3, dataApi, config }: StepDependencies): Record<P
   return {
     inspect: async (payload) => {
       const input = payload as StepInput<'inspect'>;
-      const declared = await startProcessing(dataApi, input.assetId);
+      const declared = await whileDataApiUp(() => startProcessing(dataApi, input.assetId));
       return inspect(s3, config, input, declared);
     },
     thumbnail: (payload) => thumbnail(s3, config, payload as StepInput<'thumbnail'>),
-    finalize: (payload) => finalize(dataApi, payload as StepInput<'finalize'>),
-    markFailed: (payload) => markFailed(dataApi, payload as StepInput<'markFailed'>),
+    finalize: (payload) => whileDataApiUp(() => finalize(dataApi, payload as StepInput<'finalize'>)),
+    markFailed: (payload) => whileDataApiUp(() => markFailed(dataApi, payload as StepInput<'markFailed'>)),
   };
 }
