@@ -1,4 +1,5 @@
 import type { AppName } from '@stateless/topology';
+import { permanentErrors, pipelineSteps, retryableErrors } from '@stateless/workflows';
 
 export type MetricUnitName = 'Count' | 'Milliseconds';
 
@@ -10,8 +11,11 @@ export interface MetricDefinition {
   dimensions?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The pipeline's steps, as the worker names them (one `step` dimension value each). */
-export const pipelineSteps = ['inspect', 'thumbnails', 'finalize', 'markFailed'] as const;
+/** The pipeline's steps, as the worker names them (one `step` dimension value each): the workflows' list. */
+export { pipelineSteps };
+
+/** Why a step failed: the errorType it raised, or `Unexpected` for anything it did not name. */
+export const stepFailureReasons = [...permanentErrors, ...retryableErrors, 'Unexpected'] as const;
 
 /**
  * Every metric the apps emit, per app: the single source of the names the code emits
@@ -45,7 +49,7 @@ export const metricCatalogue = {
     StepFailures: {
       unit: 'Count',
       description: 'Pipeline steps that failed, by step and a short reason code',
-      dimensions: { step: pipelineSteps, reason: [] },
+      dimensions: { step: pipelineSteps, reason: stepFailureReasons },
     },
   },
 } as const satisfies Record<AppName, Record<string, MetricDefinition>>;
