@@ -10,7 +10,7 @@ import configPlugin from './plugins/external/config.ts';
 import dynamodbPlugin from './plugins/external/dynamodb.ts';
 import redisPlugin from './plugins/external/redis.ts';
 import s3Plugin from './plugins/external/s3.ts';
-import swaggerPlugin from './plugins/external/swagger.ts';
+import { type DocsPlugin, openApiJson } from './plugins/external/swagger.ts';
 import internalAssetsRoutes from './routes/internal/assets/index.ts';
 import maintenanceRoutes from './routes/internal/maintenance.ts';
 import metricsRoutes from './routes/internal/metrics.ts';
@@ -50,8 +50,13 @@ async function baseApp(deps: Deps, listener: 'public' | 'internal') {
   return app;
 }
 
+export interface PublicAppOptions {
+  /** What serves /docs/assets: the OpenAPI document unless the entry passes more (server.ts: Swagger UI). */
+  docs?: DocsPlugin;
+}
+
 /** The public listener: /assets/* and /docs/assets. It has no /internal routes (they 404 here). */
-export async function buildPublicApp(deps: Deps): Promise<FastifyInstance> {
+export async function buildPublicApp(deps: Deps, options: PublicAppOptions = {}): Promise<FastifyInstance> {
   const app = await baseApp(deps, 'public');
   // RFC 7396 bodies are JSON too.
   const base = app as unknown as FastifyInstance;
@@ -60,7 +65,7 @@ export async function buildPublicApp(deps: Deps): Promise<FastifyInstance> {
     { parseAs: 'string' },
     base.getDefaultJsonParser('error', 'error'),
   );
-  await app.register(swaggerPlugin);
+  await app.register(options.docs ?? openApiJson);
   await app.register(publicAssetsRoutes);
   return app as unknown as FastifyInstance;
 }
@@ -78,9 +83,9 @@ export async function buildInternalApp(deps: Deps): Promise<FastifyInstance> {
 }
 
 /** Both listeners over one set of clients (what server.ts runs and tests start). */
-export async function buildApps(config: DataApiConfig) {
+export async function buildApps(config: DataApiConfig, options: PublicAppOptions = {}) {
   const deps = createDeps(config);
-  const [publicApp, internalApp] = [await buildPublicApp(deps), await buildInternalApp(deps)];
+  const [publicApp, internalApp] = [await buildPublicApp(deps, options), await buildInternalApp(deps)];
   return {
     deps,
     publicApp,

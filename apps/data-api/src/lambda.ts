@@ -17,9 +17,6 @@ export interface SweepDeletedSummary extends SweepDeletedResult {
  */
 export const sweepTimeReserveMs = 5_000;
 
-/** Swagger UI's favicons; every other response of the API is text. */
-const binaryMimeTypes = ['image/png'];
-
 const isAlbEvent = (event: unknown): event is ALBEvent =>
   typeof (event as Partial<ALBEvent> | null)?.requestContext?.elb?.targetGroupArn === 'string';
 
@@ -32,8 +29,7 @@ async function start(config: DataApiConfig) {
   const apps = await buildApps(config);
   // A fresh options object per adapter: the adapter writes its defaults into the one it gets.
   // No request decoration: no route reads the Lambda event.
-  const adapt = (app: FastifyInstance) =>
-    awsLambdaFastify<ALBEvent>(app, { binaryMimeTypes, decorateRequest: false });
+  const adapt = (app: FastifyInstance) => awsLambdaFastify<ALBEvent>(app, { decorateRequest: false });
   return {
     apps,
     internalTargetGroupArn: config.INTERNAL_TARGET_GROUP_ARN,

@@ -8,6 +8,7 @@ import { bootstrap, freePort } from '@stateless/local-cloud';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
 import { buildApps, type DataApiConfig } from '../src/app.ts';
+import { swaggerUiDocs } from '../src/plugins/external/swagger-ui.ts';
 
 export const secret = 'test-secret-that-is-at-least-32-characters-long';
 export const cursorSecret = 'cursor-secret-that-is-at-least-32-characters';
@@ -89,9 +90,9 @@ export function ownStorage(prefix: string) {
 
 export type Instance = Awaited<ReturnType<typeof startInstance>>;
 
-/** One data-api process: both listeners on free ports over one set of clients. */
+/** One data-api process as server.ts runs it (with Swagger UI): both listeners on free ports over one set of clients. */
 export async function startInstance(config: DataApiConfig, listen = true) {
-  const apps = await buildApps(config);
+  const apps = await buildApps(config, { docs: swaggerUiDocs });
   const urlOf = async (app: FastifyInstance) => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();

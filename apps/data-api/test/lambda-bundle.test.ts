@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createDataApiInternalClient } from '@stateless/contracts';
+import { type BuiltPackage, buildPackage, invokePackage, resultOf } from '@stateless/lambda-build/testing';
 import type { ALBResult } from 'aws-lambda';
-import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   cursorSecret,
@@ -18,38 +15,24 @@ import {
   uniqueOwner,
   userToken,
 } from './helpers.ts';
-import { albEvent, lambdaContext, targetGroups } from './lambda-events.ts';
+import { albEvent, targetGroups } from './lambda-events.ts';
 
 /**
- * The deployment package itself: the real build script, then `lambda.handler`
- * from the unzipped package in a plain Node process with only the environment
- * infra would give it (no tsx, no workspace around it).
+ * The deployment package itself: the app's `build` script, then `lambda.handler` from the
+ * unzipped package in a plain Node process with only the environment infra would give it.
  */
-const run = promisify(execFile);
 const appDir = join(import.meta.dirname, '..');
-let workDir: string;
-let unzipped: string;
+let pkg: BuiltPackage;
 let instance: Instance;
 
 beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'data-api-lambda-'));
-  const outDir = join(workDir, 'dist');
-  await run(process.execPath, ['--import', 'tsx', join(appDir, 'scripts/build-lambda.ts'), outDir], {
-    cwd: appDir,
-  });
-  unzipped = join(workDir, 'package');
-  for (const [name, bytes] of Object.entries(unzipSync(await readFile(join(outDir, 'lambda.zip'))))) {
-    await mkdir(dirname(join(unzipped, name)), { recursive: true });
-    await writeFile(join(unzipped, name), bytes);
-  }
+  pkg = await buildPackage(appDir);
   instance = await startInstance(testConfig());
 }, 120_000);
 afterAll(async () => {
   await instance?.close();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await pkg?.remove();
 });
-
-type Outcome = { result: ALBResult } | { error: { message: string; stack: string } };
 
 /** The Node major the workspace declares (root package.json `engines`), which infra deploys as the Lambda runtime. */
 const declaredNodeMajor = async () => {
@@ -58,52 +41,28 @@ const declaredNodeMajor = async () => {
   };
   return /^>=(\d+)$/.exec(root.engines.node)?.[1];
 };
-let packageRanOn: string | undefined;
 
-/** Imports `lambda.mjs` from the package in a new Node process and invokes it with each event in turn. */
-async function invokePackage(events: unknown[]): Promise<Outcome[]> {
-  const script = `
-    const { handler } = await import(${JSON.stringify(join(unzipped, 'lambda.mjs'))});
-    const context = JSON.parse(process.argv[1]);
-    context.getRemainingTimeInMillis = () => 10000;
-    const outcomes = [];
-    for (const event of JSON.parse(process.argv[2])) {
-      try {
-        outcomes.push({ result: await handler(event, context) });
-      } catch (error) {
-        outcomes.push({ error: { message: error.message, stack: error.stack } });
-      }
-    }
-    console.log(JSON.stringify({ node: process.versions.node, outcomes }));
-    process.exit(0);
-  `;
-  const { stdout } = await run(
-    process.execPath,
-    ['--input-type=module', '-e', script, JSON.stringify(lambdaContext()), JSON.stringify(events)],
-    {
-      cwd: workDir,
-      env: {
-        PATH: process.env.PATH,
-        ...inject('cloud').env,
-        LOG_LEVEL: 'warn',
-        AUTH_JWT_SECRET: secret,
-        CURSOR_SECRET: cursorSecret,
-        INTERNAL_TARGET_GROUP_ARN: targetGroups.internal,
-      },
-    },
-  );
-  const { node, outcomes } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-  packageRanOn = node;
-  return outcomes;
-}
-
-function resultOf(outcome: Outcome | undefined): ALBResult {
-  if (!outcome || !('result' in outcome)) throw new Error(`invocation failed: ${JSON.stringify(outcome)}`);
-  return outcome.result;
-}
+const invoke = (events: unknown[]) =>
+  invokePackage<ALBResult>(pkg, events, {
+    ...inject('cloud').env,
+    LOG_LEVEL: 'warn',
+    AUTH_JWT_SECRET: secret,
+    CURSOR_SECRET: cursorSecret,
+    INTERNAL_TARGET_GROUP_ARN: targetGroups.internal,
+  });
 
 describe('the built Lambda package', () => {
-  it('holds lambda.mjs at its root and serves ALB events from it', async () => {
+  it('is one minified lambda.mjs: no source map and no Swagger UI files in the zip', async () => {
+    expect(pkg.files).toEqual(['lambda.mjs']);
+    // The map is written beside the zip, for decoding a stack trace by hand.
+    expect(JSON.parse(await readFile(join(pkg.outDir, 'lambda.mjs.map'), 'utf8')).mappings).not.toBe('');
+    const bundle = await readFile(join(pkg.dir, 'lambda.mjs'), 'utf8');
+    expect(bundle).not.toContain('sourceMappingURL');
+    // Minified: far fewer lines than bytes / 100 (an unminified bundle has a line every ~40 bytes).
+    expect(bundle.split('\n').length).toBeLessThan(bundle.length / 1000);
+  });
+
+  it('serves ALB events from lambda.mjs at its root, with the OpenAPI document but no Swagger UI', async () => {
     const ownerId = uniqueOwner();
     const body = newAsset(ownerId);
     const internal = createDataApiInternalClient({
@@ -112,32 +71,31 @@ describe('the built Lambda package', () => {
     });
     await internal.createAsset(body);
 
-    const [read, favicon, unknown] = await invokePackage([
+    const { node, outcomes } = await invoke([
       albEvent(targetGroups.public, 'GET', `/assets/${body.id}`, { token: await userToken(ownerId) }),
-      // Swagger UI's files are read from disk beside the bundle; PNGs go back base64-encoded.
-      albEvent(targetGroups.public, 'GET', '/docs/assets/static/favicon-16x16.png'),
+      albEvent(targetGroups.public, 'GET', '/docs/assets/json'),
+      albEvent(targetGroups.public, 'GET', '/docs/assets/'),
       { task: 'unknown' },
     ]);
+    const [read, openapi, ui, unknown] = outcomes;
     expect(resultOf(read).statusCode).toBe(200);
     expect(JSON.parse(resultOf(read).body ?? '')).toMatchObject({
       id: body.id,
       status: 'PENDING',
       version: 1,
     });
-    expect(resultOf(favicon)).toMatchObject({ statusCode: 200, isBase64Encoded: true });
-    expect(
-      Buffer.from(resultOf(favicon).body ?? '', 'base64')
-        .subarray(1, 4)
-        .toString(),
-    ).toBe('PNG');
-    // The source map is applied: the stack names the TypeScript source, not the bundle.
+    expect(resultOf(openapi).statusCode).toBe(200);
+    expect(Object.keys(JSON.parse(resultOf(openapi).body ?? '').paths)).toContain('/assets/{id}');
+    // Swagger UI is served by the local server only (its entry registers it).
+    expect(resultOf(ui).statusCode).toBe(404);
+    // Names survive minification, so a stack trace from the function still reads.
     expect(unknown).toEqual({
       error: {
         message: expect.stringMatching(/unsupported event/),
-        stack: expect.stringMatching(/src\/lambda\.ts:\d+/),
+        stack: expect.stringMatching(/at handler .*lambda\.mjs:\d+/),
       },
     });
     // On the Node major the Lambda runtime is deployed with.
-    expect(packageRanOn?.split('.')[0]).toBe(await declaredNodeMajor());
+    expect(node.split('.')[0]).toBe(await declaredNodeMajor());
   });
 });
