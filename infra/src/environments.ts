@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { deployedArchitecture, lambdaArchitectures, lambdaPackage } from '@stateless/lambda-build/deployment';
 import type { AppName } from '@stateless/topology';
 
 /** Where `terraform` keeps state for a stage. Cross-stack references read the producer's state from here. */
@@ -85,12 +86,13 @@ export const infraDir = fileURLToPath(new URL('..', import.meta.url));
 
 const lambdas = (memory: Partial<Record<AppName, number>>): Record<AppName, LambdaSettings> => {
   const settings = (app: AppName, timeoutSeconds: number): LambdaSettings => ({
-    zipPath: `../apps/${app}/dist/lambda.zip`,
-    handler: 'lambda.handler',
+    // What the app's `build` script (lambda-build) writes.
+    zipPath: `../apps/${app}/${lambdaPackage.outDir}/${lambdaPackage.zip}`,
+    handler: lambdaPackage.handler,
     memoryMb: memory[app] ?? 512,
     timeoutSeconds,
-    // The shared build ships sharp's linux-arm64 binaries; Graviton is also about 20% cheaper.
-    architecture: 'arm64',
+    // The one constant lambda-build also ships native binaries (sharp's) for.
+    architecture: lambdaArchitectures[deployedArchitecture].lambda,
   });
   return {
     'data-api': settings('data-api', 15),

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { type Zippable, zipSync } from 'fflate';
-import { type LambdaArchitecture, lambdaArchitectures } from './architecture.ts';
+import { type LambdaArchitecture, lambdaArchitectures, lambdaPackage } from './deployment.ts';
 import { packageFiles, runtimeClosure } from './ship.ts';
 
 export interface LambdaBuildOptions {
@@ -14,7 +14,6 @@ export interface LambdaBuildOptions {
   externals?: readonly string[];
   /** The instruction set the externals' native binaries are shipped for. */
   architecture: LambdaArchitecture;
-  /** Default `dist`. */
   outDir?: string;
   /** Off only for a baseline to measure against. */
   minify?: boolean;
@@ -27,9 +26,6 @@ export interface LambdaBuild {
   /** Paths inside the zip. */
   files: string[];
 }
-
-/** The handler Lambda calls: `lambda.handler` is `handler` exported from `lambda.mjs` at the zip's root. */
-export const handlerName = 'lambda.handler';
 
 // CommonJS dependencies call require() for Node built-ins and read __filename/__dirname
 // (ioredis builds error stacks with it); an ES module has neither, so the bundle defines them first.
@@ -49,7 +45,7 @@ const banner = [
  * every cold start, and the minified bundle keeps function names for stack traces.
  */
 export async function buildLambda(options: LambdaBuildOptions): Promise<LambdaBuild> {
-  const outDir = resolve(options.appDir, options.outDir ?? 'dist');
+  const outDir = resolve(options.appDir, options.outDir ?? lambdaPackage.outDir);
   const externals = options.externals ?? [];
   const minify = options.minify ?? true;
   await rm(outDir, { recursive: true, force: true });
@@ -83,7 +79,7 @@ export async function buildLambda(options: LambdaBuildOptions): Promise<LambdaBu
   // A fixed timestamp keeps the zip byte-identical for the same code, so the deployed
   // function's hash changes only when the code does. Lambda needs the files world-readable.
   const zip = zipSync(files, { level: 9, mtime: new Date(2000, 0, 1), os: 3, attrs: 0o644 << 16 });
-  const zipPath = join(outDir, 'lambda.zip');
+  const zipPath = join(outDir, lambdaPackage.zip);
   await writeFile(zipPath, zip);
   return { zipPath, zipBytes: zip.byteLength, bundleBytes: bundle.byteLength, files: Object.keys(files) };
 }

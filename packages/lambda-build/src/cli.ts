@@ -5,8 +5,8 @@
  */
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deployedArchitecture, hostArchitecture, lambdaArchitectures } from './architecture.ts';
 import { buildLambda } from './build.ts';
+import { deployedArchitecture, hostArchitecture, lambdaArchitectures } from './deployment.ts';
 
 const usage =
   'usage: lambda-build [--entry <file>] [--external <package>]... [--arch arm64|x86_64|host] ' +

@@ -19,3 +19,11 @@ export function hostArchitecture(): LambdaArchitecture {
   if (!found) throw new Error(`no Lambda architecture runs ${process.arch} code`);
   return found[0] as LambdaArchitecture;
 }
+
+/** Where `lambda-build` writes an app's package (relative to the app), and the handler in it. */
+export const lambdaPackage = {
+  outDir: 'dist',
+  zip: 'lambda.zip',
+  /** `handler` exported from `lambda.mjs` at the zip's root. */
+  handler: 'lambda.handler',
+} as const;

@@ -1,3 +1,3 @@
-export * from './architecture.ts';
-export { buildLambda, handlerName, type LambdaBuild, type LambdaBuildOptions } from './build.ts';
+export { buildLambda, type LambdaBuild, type LambdaBuildOptions } from './build.ts';
+export * from './deployment.ts';
 export { runtimeClosure, type TargetPlatform } from './ship.ts';
