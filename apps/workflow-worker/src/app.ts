@@ -2,6 +2,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
 import type { workflowWorkerEnv } from '@stateless/config';
 import { conventionsPlugin, healthPlugin, serviceOptions } from '@stateless/http-service';
+import { AppMetrics } from '@stateless/observability';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
 import { createDataApi, mediaLimitsOf } from './data-api.ts';
@@ -25,8 +26,12 @@ export async function buildApp(config: WorkflowWorkerConfig, stepsOverride?: Ste
       },
     ],
   });
+  const metrics = new AppMetrics('workflow-worker', config.METRICS_NAMESPACE);
+  // What each Invoke request measured is written when it is answered, as one Lambda invocation would.
+  app.addHook('onResponse', async () => metrics.flush());
   const steps =
-    stepsOverride ?? createSteps({ s3, dataApi: createDataApi(config), config: mediaLimitsOf(config) });
+    stepsOverride ??
+    createSteps({ s3, dataApi: createDataApi(config), config: mediaLimitsOf(config), metrics });
   await app.register(invokePlugin, { steps });
   return app;
 }

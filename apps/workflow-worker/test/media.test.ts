@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
 import { loadEnv, workflowWorkerEnv } from '@stateless/config';
@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { mediaLimitsOf } from '../src/data-api.ts';
 import { inspect, thumbnail } from '../src/steps/media.ts';
+import { pngDeclaring } from './images.ts';
 
 const { env } = inject('cloud');
 const config = loadEnv(workflowWorkerEnv, {
@@ -32,28 +33,6 @@ const failureOf = (promise: Promise<unknown>) =>
     () => undefined,
     (error: { errorType?: string; message: string }) => error,
   );
-
-/** A PNG of just a header that declares `width` × `height` (a decompression bomb). */
-function pngDeclaring(width: number, height: number) {
-  const chunk = (type: string, data: Buffer) => {
-    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(typed));
-    return Buffer.concat([length, typed, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 const gradient = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: { r: 200, g: 60, b: 20 } } });

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DataApiInternalClient } from '@stateless/contracts';
 import type { PipelineStep, StepInput } from '@stateless/workflows';
 import type { StepHandler } from '../invoke.ts';
+import { measuredSteps, type WorkerMetrics } from '../metrics.ts';
 import { inspect, type MediaLimits, thumbnail } from './media.ts';
 import { finalize, markFailed, startProcessing, whileDataApiUp } from './records.ts';
 
@@ -9,18 +10,27 @@ export interface StepDependencies {
   s3: S3Client;
   dataApi: DataApiInternalClient;
   config: MediaLimits;
+  metrics: WorkerMetrics;
 }
 
-/** The worker's steps, wired to their clients. Payloads are validated by `dispatch` first. */
-export function createSteps({ s3, dataApi, config }: StepDependencies): Record<PipelineStep, StepHandler> {
-  return {
-    inspect: async (payload) => {
-      const input = payload as StepInput<'inspect'>;
-      const declared = await whileDataApiUp(() => startProcessing(dataApi, input.assetId));
-      return inspect(s3, config, input, declared);
+/** The worker's steps, wired to their clients and measured. Payloads are validated by `dispatch` first. */
+export function createSteps({
+  s3,
+  dataApi,
+  config,
+  metrics,
+}: StepDependencies): Record<PipelineStep, StepHandler> {
+  return measuredSteps(
+    {
+      inspect: async (payload) => {
+        const input = payload as StepInput<'inspect'>;
+        const declared = await whileDataApiUp(() => startProcessing(dataApi, input.assetId));
+        return inspect(s3, config, input, declared);
+      },
+      thumbnail: (payload) => thumbnail(s3, config, payload as StepInput<'thumbnail'>),
+      finalize: (payload) => whileDataApiUp(() => finalize(dataApi, payload as StepInput<'finalize'>)),
+      markFailed: (payload) => whileDataApiUp(() => markFailed(dataApi, payload as StepInput<'markFailed'>)),
     },
-    thumbnail: (payload) => thumbnail(s3, config, payload as StepInput<'thumbnail'>),
-    finalize: (payload) => whileDataApiUp(() => finalize(dataApi, payload as StepInput<'finalize'>)),
-    markFailed: (payload) => whileDataApiUp(() => markFailed(dataApi, payload as StepInput<'markFailed'>)),
-  };
+    metrics,
+  );
 }
