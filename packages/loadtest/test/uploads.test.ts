@@ -243,6 +243,33 @@ describe('uploads through the load balancer', () => {
     expect(Math.max(...growth)).toBeLessThan(64 * MiB);
   });
 
+  it('bytes that are not their declared type: unrecognisable bytes declared PNG end FAILED with a reason; a JPEG declared PNG ends READY as JPEG, the declared type kept', async () => {
+    const junk = randomBytes(4096);
+    const jpeg = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#c63' } })
+      .jpeg()
+      .toBuffer();
+    const [failed, relabelled] = await Promise.all(
+      [junk, jpeg].map(async (bytes, i) =>
+        waitForFinalStatus(
+          publicUrl(),
+          alice,
+          await uploadSingle(publicUrl(), alice, { name: `claims-${i}.png`, type: 'image/png', bytes }),
+        ),
+      ),
+    );
+    expect(failed?.status).toBe('FAILED');
+    expect(failed?.failureReason).toMatch(/\w{3,}/);
+    expect(failed?.failureReason).not.toMatch(/at .*\.(ts|js):\d+/);
+    expect(relabelled).toMatchObject({
+      status: 'READY',
+      contentType: 'image/jpeg',
+      declaredContentType: 'image/png',
+      width: 300,
+      height: 200,
+      sha256: sha256(jpeg),
+    });
+  });
+
   it('the same S3 event delivered again (what moto sent, re-sent to the queue) starts no second execution', async () => {
     const text = new TextEncoder().encode(`once ${run}\n`);
     const assetId = await uploadSingle(publicUrl(), alice, {
