@@ -144,7 +144,16 @@ export async function bootstrap(
       },
     }),
   );
-  const { stateMachineArn } = await clients.sfn.send(
+  return createPipelineStateMachine(clients.sfn, names, region);
+}
+
+/** The asset pipeline's state machine (idempotent: the same definition returns the same ARN). */
+export async function createPipelineStateMachine(
+  sfn: SFNClient,
+  names: Pick<ResourceNames, 'assetPipeline' | 'workerFunction'>,
+  region: string,
+) {
+  const { stateMachineArn } = await sfn.send(
     new CreateStateMachineCommand({
       name: names.assetPipeline,
       definition: JSON.stringify(assetPipelineDefinition(lambdaArn(region, names.workerFunction))),

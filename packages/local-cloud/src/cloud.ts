@@ -4,12 +4,16 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoDbClient, createS3Client, createSfnClient } from '@stateless/aws';
 import { type ResourceNames, resourceNames, uploadEvents } from '@stateless/topology';
-import { bootstrap, createUploadEvents, lambdaArn } from './bootstrap.ts';
+import { bootstrap, createPipelineStateMachine, createUploadEvents, lambdaArn } from './bootstrap.ts';
 import { startMoto } from './moto.ts';
 import { freePort } from './ports.ts';
 import { type RedisServer, startRedis } from './redis.ts';
 import { startSqsEventSource } from './sqs-event-source/index.ts';
-import { startStepFunctionsServer } from './stepfunctions/index.ts';
+import {
+  type StepFunctionsServer,
+  type StepFunctionsServerOptions,
+  startStepFunctionsServer,
+} from './stepfunctions/index.ts';
 
 export interface LocalCloudInfo {
   region: string;
@@ -33,7 +37,20 @@ export interface LocalCloud {
   info: LocalCloudInfo;
   /** The private Redis, when this cloud started one (not when given `redisUrl`). */
   redis?: RedisServer;
+  stepFunctions: RestartableStepFunctions;
   stop(): Promise<void>;
+}
+
+/**
+ * The Step Functions server, stoppable and startable on its port as a process restart would be:
+ * its executions live in memory, so a stop loses the running ones (AWS keeps them: Step Functions
+ * is a managed service whose executions outlive any of its hosts). `start` creates the state
+ * machine again.
+ */
+export interface RestartableStepFunctions {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 export interface LocalCloudOptions {
@@ -76,8 +93,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       track(startMoto({ logDir: options.logDir })),
       options.redisUrl ? undefined : track(startRedis({ logDir: options.logDir })),
       track(
-        startStepFunctionsServer({
-          port: 0,
+        startRestartableStepFunctions(names, region, {
           lambdaEndpoint,
           region,
           ...(options.retryIntervalScale !== undefined
@@ -137,11 +153,40 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         STATE_MACHINE_ARN: stateMachineArn,
       },
     };
-    return { info, ...(redis ? { redis } : {}), stop };
+    return { info, ...(redis ? { redis } : {}), stepFunctions, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+async function startRestartableStepFunctions(
+  names: ResourceNames,
+  region: string,
+  options: Omit<StepFunctionsServerOptions, 'port'>,
+): Promise<RestartableStepFunctions> {
+  let current: StepFunctionsServer | undefined = await startStepFunctionsServer({ ...options, port: 0 });
+  const { port, url } = current;
+  return {
+    url,
+    async stop() {
+      await current?.close();
+      current = undefined;
+    },
+    async start() {
+      if (current) return;
+      current = await startStepFunctionsServer({ ...options, port });
+      const sfn = createSfnClient(
+        { region },
+        { region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: url },
+      );
+      try {
+        await createPipelineStateMachine(sfn, names, region);
+      } finally {
+        sfn.destroy();
+      }
+    },
+  };
 }
 
 function deliveryLog(logDir: string | undefined) {
