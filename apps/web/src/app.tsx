@@ -113,6 +113,7 @@ export function App() {
             <AssetDetail key={route.id} api={api} id={route.id} report={report} />
           ) : (
             <>
+              <h1 class="sr-only">Upload and browse your assets</h1>
               <UploadPanel session={session} />
               <AssetList api={api} report={report} />
             </>

@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { mintUserToken } from '@stateless/contracts';
+import axe from 'axe-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect, inject } from 'vitest';
+
+export const stack = () => inject('stack');
+export const consoleUrl = () => stack().console ?? `${stack().lb}/`;
+
+/** Debian's chromium package (Playwright's own browser downloads are unreachable here). */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Headless, with a fresh temporary profile Playwright removes on close; no network of its own. */
+export const launch = (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+
+/** Screenshots go here (git-ignored); CI keeps the folder as an artifact. */
+export const artifacts = join(import.meta.dirname, '..', '..', 'test-artifacts');
+mkdirSync(artifacts, { recursive: true });
+export const screenshot = (page: Page, name: string) =>
+  page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+/** The console at the public entry, on a page that records script errors and CSP violations. */
+export async function openConsole(context: BrowserContext) {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  // Only CSP refusals: moto answers a presigned POST without the bucket's CORS headers (real S3
+  // sends them), so Chromium logs "Refused to get unsafe header etag" there, harmlessly.
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) problems.push(message.text());
+  });
+  await page.goto(consoleUrl());
+  return { page, problems };
+}
+
+export async function signIn(page: Page, userId: string) {
+  await page.getByLabel('User id').fill(userId);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your assets', exact: true }).waitFor();
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
+
+/**
+ * axe-core run in the page (evaluated through the DevTools protocol, so the console's CSP does
+ * not stand in its way): no serious or critical violation.
+ */
+export async function expectAccessible(page: Page, view: string) {
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const run = (window as { axe?: { run: () => Promise<{ violations: AxeViolation[] }> } }).axe?.run;
+    const { violations } = (await run?.()) ?? { violations: [] };
+    return violations.map(({ id, impact, help, nodes }) => ({
+      id,
+      impact,
+      help,
+      targets: nodes.map((n) => n.target.join(' ')),
+    }));
+  });
+  const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(blocking, `${view}: ${JSON.stringify(blocking, null, 2)}`).toEqual([]);
+}
+
+/** The accessible name of the focused element, roughly as a screen reader announces it. */
+const focusedName = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return '';
+    const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent : '';
+    return [el.getAttribute('aria-label'), label, el.innerText].filter(Boolean).join(' ').trim();
+  });
+
+/** Presses Tab (keyboard only: no clicks) until the focused element's name matches. */
+export async function tabTo(page: Page, name: RegExp, maxPresses = 60) {
+  for (let i = 0; i < maxPresses; i++) {
+    await page.keyboard.press('Tab');
+    if (name.test(await focusedName(page))) return;
+  }
+  throw new Error(`Tab never reached ${name}`);
+}
+
+export const userToken = (userId: string) => mintUserToken(inject('secrets').AUTH_JWT_SECRET, userId);
+
+export const uniqueUser = (name: string) => `${name}-${Date.now().toString(36)}`;

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import type { Asset, AssetPage } from '@stateless/contracts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { multipartThreshold } from '../../src/uploader.ts';
+import {
+  expectAccessible,
+  launch,
+  openConsole,
+  screenshot,
+  signIn,
+  stack,
+  tabTo,
+  uniqueUser,
+  userToken,
+} from './browser.ts';
+import { type FileFixture, jpegImage, largePngImage, pdfDocument, pngImage, textFile } from './fixtures.ts';
+
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const newContext = async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  return context;
+};
+
+async function signedIn(userId: string) {
+  const { page, problems } = await openConsole(await newContext());
+  await signIn(page, userId);
+  return { page, problems };
+}
+
+/** The user's assets as the API has them (the console's list shows the same). */
+async function assetsOf(userId: string): Promise<Asset[]> {
+  const response = await fetch(`${stack().lb}/assets?limit=50`, {
+    headers: { authorization: `Bearer ${await userToken(userId)}` },
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as AssetPage).items;
+}
+
+const rowOf = (page: Page, filename: string) =>
+  page.locator('li[data-asset-id]', { has: page.getByRole('link', { name: filename, exact: true }) });
+
+const statusOf = (page: Page, filename: string) =>
+  rowOf(page, filename).locator('[data-status]').textContent({ timeout: 5_000 });
+
+/**
+ * Every value the Dashboard's progress bar shows from now on (a MutationObserver in the page:
+ * uploads on localhost are quicker than any polling from here).
+ */
+const recordProgress = (page: Page) =>
+  page.evaluate(() => {
+    const seen: number[] = [];
+    (window as { progressSeen?: number[] }).progressSeen = seen;
+    new MutationObserver(() => {
+      for (const bar of document.querySelectorAll('[data-testid=uploader] [role=progressbar]'))
+        seen.push(Number(bar.getAttribute('aria-valuenow')));
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+  });
+const progressSeen = (page: Page) =>
+  page.evaluate(() => (window as { progressSeen?: number[] }).progressSeen ?? []);
+
+/** Adds files as a drop or the file picker would, then presses the Dashboard's upload button. */
+async function upload(page: Page, files: FileFixture[]) {
+  await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
+  await page.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
+}
+
+const waitForStatus = (page: Page, filename: string, status: string, timeout = 60_000) =>
+  expect.poll(() => statusOf(page, filename).catch(() => undefined), { timeout, interval: 250 }).toBe(status);
+
+const sha256 = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
+
+describe('the console in a real browser, through the public entry', () => {
+  it('signs in, uploads a PNG, a JPEG, a PDF and a 20 MB image (multipart) with progress; each ends READY, images with a rendered thumbnail', async () => {
+    const userId = uniqueUser('uploader');
+    const { page: signInPage, problems } = await openConsole(await newContext());
+    await expectAccessible(signInPage, 'sign-in');
+    await screenshot(signInPage, 'sign-in');
+    await signIn(signInPage, userId);
+    const page = signInPage;
+    expect(await page.getByTestId('user').textContent()).toBe(userId);
+    await page.getByText('No assets yet').waitFor();
+    await expectAccessible(page, 'empty list');
+
+    const files = [
+      await pngImage('gradient.png'),
+      await jpegImage('photo.jpg'),
+      pdfDocument('letter.pdf'),
+      await largePngImage('large.png', 20),
+    ];
+    const large = files[3] as FileFixture;
+    expect(large.buffer.length).toBeGreaterThan(Math.max(20 * 1024 * 1024, multipartThreshold));
+    const protocol: string[] = [];
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/uploads/')) protocol.push(`${request.method()} ${pathname}`);
+    });
+    await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
+    await page.getByRole('button', { name: 'Upload 4 files' }).waitFor();
+    await expectAccessible(page, 'files added');
+    await screenshot(page, 'files-added');
+    await recordProgress(page);
+    await page.getByRole('button', { name: 'Upload 4 files' }).click();
+
+    for (const { name } of files) await waitForStatus(page, name, 'READY', 90_000);
+    await page.getByText('Complete', { exact: true }).waitFor();
+    // Progress moved through values between nothing and done, and reached done.
+    const progress = await progressSeen(page);
+    expect(
+      progress.some((p) => p > 0 && p < 100),
+      `progress values ${progress}`,
+    ).toBe(true);
+    expect(progress.at(-1)).toBe(100);
+    // The small files went as presigned POSTs, the large one through the multipart routes, in parts.
+    const count = (pattern: RegExp) => protocol.filter((call) => pattern.test(call)).length;
+    expect(count(/^GET \/uploads\/s3\/params$/), protocol.join('\n')).toBe(3);
+    expect(count(/^POST \/uploads\/s3\/multipart$/)).toBe(1);
+    expect(count(/^GET \/uploads\/s3\/multipart\/[^/]+\/\d+$/)).toBeGreaterThanOrEqual(4);
+    expect(count(/^POST \/uploads\/s3\/multipart\/[^/]+\/complete$/)).toBe(1);
+
+    const assets = await assetsOf(userId);
+    for (const file of files) {
+      const asset = assets.find((a) => a.filename === file.name);
+      expect(asset, file.name).toBeDefined();
+      // The bytes arrived whole (multipart parts in order), and the pipeline read them.
+      expect({ name: file.name, size: asset?.size, sha256: asset?.sha256, status: asset?.status }).toEqual({
+        name: file.name,
+        size: file.buffer.length,
+        sha256: sha256(file.buffer),
+        status: 'READY',
+      });
+      const image = rowOf(page, file.name).getByTestId('thumbnail');
+      if (file.mimeType === 'application/pdf') {
+        // The worker makes thumbnails of images only (sharp's prebuilt binaries read no PDF).
+        expect(asset?.thumbnails).toEqual([]);
+        expect(await image.count()).toBe(0);
+        continue;
+      }
+      // Rendered, not only present: the bytes came from S3 through a presigned link the CSP allows.
+      const widths = asset?.thumbnails.map((t) => t.width) ?? [];
+      expect(widths.length, file.name).toBeGreaterThan(0);
+      await expect
+        .poll(() => image.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
+        .toBeGreaterThan(0);
+      expect(widths).toContain(await image.evaluate((img: HTMLImageElement) => img.naturalWidth));
+    }
+    await expectAccessible(page, 'asset list');
+    await screenshot(page, 'asset-list');
+    expect(problems).toEqual([]);
+  });
+});
