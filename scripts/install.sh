@@ -11,6 +11,8 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need_apt+=(haproxy)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The web console's browser tests drive Debian's chromium (Playwright's own downloads are not reachable).
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # The READMEs' examples read .local/stack.json with jq.
 command -v jq >/dev/null || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
