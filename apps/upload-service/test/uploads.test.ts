@@ -67,6 +67,14 @@ describe('single upload (presigned POST)', () => {
     expect(post.fields['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('pins the declared size exactly when one is declared', async () => {
+    const post = (
+      await call('GET', '/uploads/s3/params?filename=a.txt&type=text/plain&size=42', alice)
+    ).json();
+    const policy = JSON.parse(Buffer.from(post.fields.Policy, 'base64').toString('utf8'));
+    expect(policy.conditions).toContainEqual(['content-length-range', 42, 42]);
+  });
+
   it('refuses a type outside the allowlist (415) and a declared size over the limit (413), in the error shape', async () => {
     const html = await call('GET', '/uploads/s3/params?filename=a.html&type=text/html', alice);
     expect(html.statusCode).toBe(415);
@@ -151,6 +159,36 @@ describe('multipart upload', () => {
     expect((await call('DELETE', `${base}?${q}`, alice)).statusCode).toBe(200);
     const open = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: key }));
     expect(open.Uploads ?? []).toEqual([]);
+  });
+
+  it('signs parts only for an upload id of the key (404 otherwise); complete answers 400 to parts S3 refuses or that miss the declared size', async () => {
+    const created = await call('POST', '/uploads/s3/multipart', alice, {
+      filename: 'sized.pdf',
+      type: 'application/pdf',
+      size: 2 * tail.length,
+    });
+    const { key, uploadId } = created.json();
+    const q = `key=${encodeURIComponent(key)}`;
+    const base = `/uploads/s3/multipart/${encodeURIComponent(uploadId)}`;
+    const stranger = `/uploads/s3/multipart/not-${encodeURIComponent(uploadId)}`;
+    expect((await call('GET', `${stranger}/1?${q}`, alice)).statusCode).toBe(404);
+    expect((await call('GET', `${stranger}/batch?${q}&partNumbers=1`, alice)).statusCode).toBe(404);
+    const batch = (await call('GET', `${base}/batch?${q}&partNumbers=1,2`, alice)).json();
+    const parts = [];
+    for (const n of [1, 2]) {
+      const put = await fetch(batch.presignedUrls[n], { method: 'PUT', body: tail });
+      parts.push({ PartNumber: n, ETag: put.headers.get('etag') as string });
+    }
+    // Two parts of 1000 bytes: the declared size, but S3 wants 5 MiB for every part but the last.
+    const tooSmall = await call('POST', `${base}/complete?${q}`, alice, { parts });
+    expect(tooSmall.statusCode).toBe(400);
+    expect(tooSmall.json().error).toMatchObject({ code: 'ValidationError' });
+    expect(tooSmall.json().error.message).toContain('EntityTooSmall');
+    // One part: 1000 bytes where 2000 were declared.
+    const short = await call('POST', `${base}/complete?${q}`, alice, { parts: parts.slice(0, 1) });
+    expect(short.statusCode).toBe(400);
+    expect(short.json().error.message).toContain('declared 2000');
+    expect(await exists(key)).toBe(false);
   });
 
   it('answers 4xx in the error shape to bad input', async () => {

@@ -184,7 +184,7 @@ export function createUploads(
       return { url: await signPartUrl(key, uploadId, partNumber), expires: expiresIn, assetId };
     },
     /**
-     * Checks the uploaded total against the limit (over it: aborted, 413) and against the
+     * Checks the total of the named parts against the limit (over it: aborted, 413) and the
      * declared size (400, the upload left for the client to fix or abort) before S3 joins the
      * parts; S3's own refusals (a part too small, a wrong ETag) are 400s. A repeat after
      * success, or the loser of two at once, answers the same location.
@@ -203,7 +203,11 @@ export function createUploads(
         if (errorName(error) !== 'NoSuchUpload') throw error;
         return completedBefore(key, asset.id);
       }
-      const total = uploaded.reduce((sum, part) => sum + (part.Size ?? 0), 0);
+      // The object will be the parts named here (S3 drops the others), so those are what count.
+      const named = new Set(parts.map((part) => part.PartNumber));
+      const total = uploaded
+        .filter((part) => named.has(part.PartNumber ?? 0))
+        .reduce((sum, part) => sum + (part.Size ?? 0), 0);
       if (total > uploadRules.maxFileSize) {
         await s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
         throw tooLarge(total);
