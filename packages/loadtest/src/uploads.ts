@@ -148,3 +148,15 @@ export function interruptedPut(url: string, bytes: Uint8Array, sentBytes: number
     req.write(bytes.subarray(0, sentBytes), () => req.destroy());
   });
 }
+
+/** A thumbnail's bytes, as a client gets them: a download link from the data API, then S3. */
+export async function thumbnailBytes(publicUrl: string, token: string, assetId: string, name: string) {
+  const link = await fetch(`${publicUrl}/assets/${assetId}/thumbnails/${name}/download`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (link.status !== 200) throw new Error(`thumbnail link: ${link.status} ${await link.text()}`);
+  const { url } = (await link.json()) as { url: string };
+  const object = await fetch(url);
+  if (object.status !== 200) throw new Error(`thumbnail GET: ${object.status}`);
+  return new Uint8Array(await object.arrayBuffer());
+}

@@ -19,6 +19,7 @@ import {
   postToS3,
   putPart,
   signSingle,
+  thumbnailBytes,
   uploadSingle,
   waitForFinalStatus,
 } from '../src/uploads.ts';
@@ -181,7 +182,7 @@ async function smallMultipart(token: string, bytes: Uint8Array) {
 }
 
 describe('uploads through the load balancer', () => {
-  it('a 30 MB PNG through multipart in three parts, part 2 dropped mid-PUT and retried after a list-parts, ends READY with its sha256', async () => {
+  it('a 30 MB PNG through multipart in three parts, part 2 dropped mid-PUT and retried after a list-parts, ends READY with its sha256, dimensions and WebP thumbnails that download', async () => {
     // Random pixels, stored uncompressed: 3200 × 3125 × 3 bytes ≈ 30 MB of PNG.
     const width = 3200;
     const height = 3125;
@@ -223,6 +224,12 @@ describe('uploads through the load balancer', () => {
     expect(asset.thumbnails?.length).toBeGreaterThan(0);
     for (const thumbnail of asset.thumbnails ?? []) {
       expect(Math.abs(thumbnail.width / thumbnail.height - width / height)).toBeLessThan(0.02);
+      const webp = await thumbnailBytes(publicUrl(), alice, asset.id, thumbnail.name);
+      expect(await sharp(webp).metadata()).toMatchObject({
+        format: 'webp',
+        width: thumbnail.width,
+        height: thumbnail.height,
+      });
     }
   });
 
