@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { uploadEvents } from '@stateless/topology';
 import type { GeneratorConfig } from './generator.ts';
 import { type Mix, readOnlyMix } from './mix.ts';
 import { type PhaseResult, runPhase, type TimedAction } from './run.ts';
@@ -13,9 +15,11 @@ import {
   type Stores,
   seedAssets,
 } from './stores.ts';
+import { smallPng } from './upload-load.ts';
+import { uploadSingle, waitForFinalStatus } from './uploads.ts';
 
-export type ScenarioName = 'mix' | 'scale' | 'kill' | 'redis';
-export const scenarioNames: ScenarioName[] = ['mix', 'scale', 'kill', 'redis'];
+export type ScenarioName = 'mix' | 'scale' | 'kill' | 'redis' | 'stepfunctions';
+export const scenarioNames: ScenarioName[] = ['mix', 'scale', 'kill', 'redis', 'stepfunctions'];
 
 export interface ScenarioOptions {
   scenarios: ScenarioName[];
@@ -46,6 +50,11 @@ export class Dataset {
   readonly acknowledged: Acknowledged = {};
   /** Every upload S3 acknowledged, over all phases so far. */
   readonly uploaded: string[] = [];
+  /**
+   * Uploads whose execution the Step Functions server lost when it restarted (our stand-in keeps
+   * executions in memory; AWS keeps them running): left out of the upload invariants, and reported.
+   */
+  readonly lostToRestart: string[] = [];
   private coldOffset = 0;
   constructor(
     readonly hot: SeededAsset[],
@@ -62,7 +71,13 @@ export class Dataset {
   }
 
   uploadsToCheck() {
-    return this.uploader && { ownerId: this.uploader.ownerId, acknowledged: this.uploaded };
+    return (
+      this.uploader && {
+        ownerId: this.uploader.ownerId,
+        acknowledged: this.uploaded,
+        excluded: this.lostToRestart,
+      }
+    );
   }
 
   /** The cold tail not read yet (earlier phases used the start of it). */
@@ -112,6 +127,63 @@ export function splitDataset(
   );
 }
 
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * Uploads whose executions run, a stop of the Step Functions server, uploads while it is down,
+ * and a start: the executions running at the stop are lost (stand-in only), and the uploads made
+ * while it was down end READY once SQS redelivers their S3 events (after the queue's visibility
+ * timeout), because the upload function reported them failed rather than dropping them.
+ */
+async function restartStepFunctions(
+  stack: LoadStack,
+  stores: Stores,
+  data: Dataset,
+  facts: Record<string, number | string>,
+) {
+  const { uploader } = data;
+  if (!uploader) throw new Error('the stepfunctions scenario needs the run to have an uploader');
+  const bytes = new Uint8Array(await smallPng());
+  const upload = (name: string) =>
+    uploadSingle(stack.urls.public, uploader.token, { name, type: 'image/png', bytes });
+  const before = await Promise.all([1, 2, 3].map((i) => upload(`before-restart-${i}.png`)));
+  data.uploaded.push(...before);
+  // Stop as soon as their executions run (their S3 events take a moment to arrive).
+  let running: string[] = [];
+  const deadline = Date.now() + 15_000;
+  while (running.length === 0 && Date.now() < deadline) {
+    const { executions = [] } = await stores.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: stores.info.stateMachineArn, statusFilter: 'RUNNING' }),
+    );
+    running = executions.flatMap((e) => (e.name && before.includes(e.name) ? [e.name] : []));
+    if (running.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stack.cloud.stepFunctions.stop();
+  data.lostToRestart.push(...running);
+  facts['executions running at the stop'] = running.length;
+  const whileDown = await Promise.all([1, 2, 3].map((i) => upload(`while-down-${i}.png`)));
+  data.uploaded.push(...whileDown);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  await stack.cloud.stepFunctions.start();
+  const restarted = performance.now();
+  const redelivery = (uploadEvents.visibilityTimeoutSeconds + 60) * 1000;
+  const after = await Promise.all(
+    whileDown.map((id) => waitForFinalStatus(stack.urls.public, uploader.token, id, redelivery)),
+  );
+  facts['uploads made while it was down'] = whileDown.length;
+  facts['of those, READY after the restart'] = after.filter((a) => a.status === 'READY').length;
+  facts['seconds from the start to the last of them READY'] = seconds(performance.now() - restarted);
+  const lost = await Promise.all(
+    running.map(async (id) => {
+      const res = await fetch(`${stack.urls.public}/assets/${id}`, {
+        headers: { authorization: `Bearer ${uploader.token}` },
+      });
+      return ((await res.json()) as { status?: string }).status ?? `HTTP ${res.status}`;
+    }),
+  );
+  facts['assets of the lost executions, after the restart'] = lost.join(', ') || 'none';
+}
+
 /** Runs the chosen scenarios on a stack started for the purpose, each followed by the invariants. */
 export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
   const stores = openStores(stack.stores);
@@ -137,12 +209,13 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
       seconds: number,
       actions: TimedAction[] = [],
       facts: Record<string, number | string> = {},
+      // The scale-out measures reads alone; the other phases upload too, unless they upload themselves.
+      withUploads = mix !== readOnlyMix,
     ) => {
       const result = await runPhase({
         name,
         description,
-        // The scale-out measures reads alone; every other phase uploads too.
-        generator: generator(mix, seconds, mix !== readOnlyMix),
+        generator: generator(mix, seconds, withUploads),
         cpuRoots,
         actions,
       });
@@ -237,6 +310,24 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
         facts,
       );
       result.facts['cached assets at the end'] = await cachedAssetCount(stores);
+    }
+    if (options.scenarios.includes('stepfunctions')) {
+      const facts: Record<string, number | string> = {};
+      await phase(
+        'stepfunctions',
+        'The mix while the Step Functions server is stopped with executions running, uploads arrive, and it starts again empty (our stand-in keeps executions in memory; AWS keeps them running through any failure of its own).',
+        options.mix,
+        options.durationSeconds,
+        [
+          {
+            at: options.durationSeconds / 3,
+            what: 'Step Functions server stopped with executions running; 3 uploads while down; started again',
+            run: () => restartStepFunctions(stack, stores, data, facts),
+          },
+        ],
+        facts,
+        false,
+      );
     }
     return results;
   } finally {

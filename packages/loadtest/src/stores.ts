@@ -240,6 +240,8 @@ export async function checkInvariants(
 export interface UploadsToCheck {
   ownerId: string;
   acknowledged: string[];
+  /** Assets the checks skip, for a reason the caller reports (see Dataset.lostToRestart). */
+  excluded?: string[];
 }
 
 /**
@@ -252,9 +254,10 @@ async function uploadInvariants(
   assets: StoredAsset[],
   uploads: UploadsToCheck,
 ): Promise<[string, number, string[]][]> {
-  const acknowledged = new Set(uploads.acknowledged);
-  const owned = assets.filter((a) => a.ownerId === uploads.ownerId);
-  const notReady = uploads.acknowledged.flatMap((id) => {
+  const excluded = new Set(uploads.excluded);
+  const acknowledged = new Set(uploads.acknowledged.filter((id) => !excluded.has(id)));
+  const owned = assets.filter((a) => a.ownerId === uploads.ownerId && !excluded.has(a.id));
+  const notReady = [...acknowledged].flatMap((id) => {
     const status = owned.find((a) => a.id === id)?.status;
     return status === 'READY' ? [] : [`${id}: acknowledged by S3, ${status ?? 'not in the table'}`];
   });

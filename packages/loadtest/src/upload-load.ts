@@ -32,7 +32,7 @@ const attempts = 3;
 const finalWaitMs = 60_000;
 
 /** A small, incompressible PNG: real decoding and resizing work for the pipeline, ~40 KB. */
-const smallPng = () =>
+export const smallPng = () =>
   sharp({
     create: {
       width: 160,

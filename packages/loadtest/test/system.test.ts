@@ -93,6 +93,32 @@ describe('the short load test (mix with uploads, one instance of each app SIGKIL
   });
 });
 
+describe('the Step Functions server restarted mid-run (the short version of that scenario)', () => {
+  it('loses only the executions our in-memory stand-in held; uploads made while it was down end READY', async () => {
+    const [restart] = await runScenarios(stack, {
+      scenarios: ['stepfunctions'],
+      connections: 8,
+      durationSeconds: 6,
+      scaleSeconds: 1,
+      scaleCounts: [],
+      mix: { get: 70, cold: 5, list: 15, patch: 10 },
+      owners: 1,
+      assetsPerOwner: 50,
+      uploadConcurrency: 1,
+    });
+    if (!restart) throw new Error('no stepfunctions scenario result');
+    expect(restart.events.filter((e) => e.error)).toEqual([]);
+    // The read and edit path does not depend on Step Functions: nothing failed meanwhile.
+    expect(restart.load.failures).toEqual([]);
+    const { facts } = restart;
+    expect(Number(facts['executions running at the stop'])).toBeGreaterThan(0);
+    // Their S3 events were reported failed by the upload function, redelivered by SQS, and run.
+    expect(facts['uploads made while it was down']).toBe(3);
+    expect(facts['of those, READY after the restart']).toBe(3);
+    expect(restart.invariants.filter((i) => !i.ok)).toEqual([]);
+  });
+});
+
 describe('Schemathesis against every public OpenAPI document, through the load balancer', () => {
   it('finds no failed check (all checks, fixed seed), and every invariant holds afterwards', async () => {
     const stores = openStores(stack.stores);
