@@ -1,5 +1,5 @@
 import type { Asset } from '@stateless/contracts';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, explain } from '../api.ts';
 import { bytes, isSettled, nameOf, StatusBadge, when } from './format.tsx';
 import { Thumbnail } from './thumbnail.tsx';
@@ -37,6 +37,12 @@ const changesOf = (draft: Draft) => ({
 export function AssetDetail({ api, id, report }: { api: Api; id: string; report: (error: unknown) => void }) {
   const [loaded, setLoaded] = useState<Loaded>();
   const [gone, setGone] = useState(false);
+  // Opening the view moves focus to its heading, so keyboard and screen reader users start here.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const shown = loaded !== undefined;
+  useEffect(() => {
+    if (shown) heading.current?.focus();
+  }, [shown]);
 
   useEffect(() => {
     let live = true;
@@ -80,7 +86,9 @@ export function AssetDetail({ api, id, report }: { api: Api; id: string; report:
       </p>
       <section class="card" aria-labelledby="asset-title">
         <div class="detail-head">
-          <h1 id="asset-title">{nameOf(asset)}</h1>
+          <h1 id="asset-title" tabIndex={-1} ref={heading}>
+            {nameOf(asset)}
+          </h1>
           <StatusBadge asset={asset} />
         </div>
         {asset.status === 'FAILED' && (

@@ -85,16 +85,19 @@ const focusedName = (page: Page) =>
     const el = document.activeElement as HTMLElement | null;
     if (!el || el === document.body) return '';
     const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent : '';
-    return [el.getAttribute('aria-label'), label, el.innerText].filter(Boolean).join(' ').trim();
+    return (el.getAttribute('aria-label') || label || el.textContent || '').trim();
   });
 
 /** Presses Tab (keyboard only: no clicks) until the focused element's name matches. */
 export async function tabTo(page: Page, name: RegExp, maxPresses = 60) {
+  const passed: string[] = [];
   for (let i = 0; i < maxPresses; i++) {
     await page.keyboard.press('Tab');
-    if (name.test(await focusedName(page))) return;
+    const focused = await focusedName(page);
+    if (name.test(focused)) return;
+    passed.push(focused);
   }
-  throw new Error(`Tab never reached ${name}`);
+  throw new Error(`Tab never reached ${name}; it went through: ${JSON.stringify(passed)}`);
 }
 
 export const userToken = (userId: string) => mintUserToken(inject('secrets').AUTH_JWT_SECRET, userId);

@@ -157,4 +157,122 @@ describe('the console in a real browser, through the public entry', () => {
     await screenshot(page, 'asset-list');
     expect(problems).toEqual([]);
   });
+
+  it('explains a refused file type before anything is uploaded', async () => {
+    const { page, problems } = await signedIn(uniqueUser('refused'));
+    const calls: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/uploads') || url.origin === new URL(stack().aws).origin)
+        calls.push(url.href);
+    });
+    await page
+      .locator('[data-testid=uploader] input[type=file]')
+      .first()
+      .setInputFiles({ name: 'table.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') });
+    // One alert (a screen reader announces it once) that says what is accepted.
+    const refusal = page
+      .locator('[data-testid=uploader]')
+      .getByRole('alert')
+      .filter({ hasText: /^You can only upload: / });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/image\/png.*application\/pdf/);
+    await screenshot(page, 'refused-type');
+    // Nothing was added, so there is nothing to upload, and no request was made.
+    expect(await page.getByRole('button', { name: /^Upload/ }).count()).toBe(0);
+    expect(calls).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('uploads and edits with the keyboard alone; the detail view is accessible', async () => {
+    const userId = uniqueUser('keyboard');
+    const { page, problems } = await signedIn(userId);
+    const notes = textFile('notes.txt', 'Uploaded with the keyboard alone.\n');
+    await tabTo(page, /^browse files$/);
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+    await chooser.setFiles(notes);
+    await tabTo(page, /^Upload 1 file$/);
+    await page.keyboard.press('Enter');
+    await waitForStatus(page, notes.name, 'READY');
+
+    await tabTo(page, /^notes\.txt$/);
+    await page.keyboard.press('Enter');
+    const metadata = page.getByTestId('metadata');
+    await expect.poll(() => metadata.textContent()).toContain('text/plain');
+    // The detail view takes the focus to its heading: keyboard and screen reader users start there.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('asset-title');
+    expect(await metadata.textContent()).toContain(sha256(notes.buffer));
+    await expectAccessible(page, 'asset detail');
+    await screenshot(page, 'asset-detail');
+
+    await tabTo(page, /^Title$/);
+    await page.keyboard.type('Keyboard notes');
+    await tabTo(page, /^Save$/);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('saved').textContent()).toMatch(/^Saved \(version \d+\)\.$/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Keyboard notes');
+    const [asset] = await assetsOf(userId);
+    expect(asset?.title).toBe('Keyboard notes');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows an edit made elsewhere first as a conflict, with the newer version, and saves on purpose', async () => {
+    const userId = uniqueUser('editor');
+    const { page, problems } = await signedIn(userId);
+    await upload(page, [textFile('draft.txt', 'first draft\n')]);
+    await waitForStatus(page, 'draft.txt', 'READY');
+    await page.getByRole('link', { name: 'draft.txt', exact: true }).click();
+    await page.getByLabel('Title').waitFor();
+
+    // The same person in another browser saves a title first.
+    const { page: theirs } = await signedIn(userId);
+    await theirs.getByRole('link', { name: 'draft.txt', exact: true }).click();
+    await theirs.getByLabel('Title').fill('Their title');
+    await theirs.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => theirs.getByTestId('saved').textContent()).toMatch(/^Saved/);
+    const [after] = await assetsOf(userId);
+    expect(after?.title).toBe('Their title');
+
+    await page.getByLabel('Title').fill('My title');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const conflict = page.getByTestId('conflict');
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain(
+      `Not saved: this asset was changed elsewhere (it is now version ${after?.version})`,
+    );
+    expect(await page.getByTestId('conflict-title').textContent()).toBe('Their title');
+    // Their save stands until this person decides: nothing was overwritten.
+    expect((await assetsOf(userId))[0]?.title).toBe('Their title');
+    await expectAccessible(page, 'edit conflict');
+    await screenshot(page, 'edit-conflict');
+
+    // Saving again, knowingly, replaces theirs (the draft is now based on their version).
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByTestId('saved').textContent()).toMatch(/^Saved/);
+    expect(await conflict.count()).toBe(0);
+    expect((await assetsOf(userId))[0]?.title).toBe('My title');
+    expect(problems).toEqual([]);
+  });
+
+  it('deletes an asset after a confirmation', async () => {
+    const userId = uniqueUser('deleter');
+    const { page, problems } = await signedIn(userId);
+    await upload(page, [textFile('keep.txt', 'keep me\n'), textFile('remove.txt', 'remove me\n')]);
+    await waitForStatus(page, 'keep.txt', 'READY');
+    await waitForStatus(page, 'remove.txt', 'READY');
+    const removed = (await assetsOf(userId)).find((a) => a.filename === 'remove.txt');
+    await page.getByRole('link', { name: 'remove.txt', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete this asset' }).click();
+    await expectAccessible(page, 'delete confirmation');
+    await page.getByRole('button', { name: 'Delete for good' }).click();
+    await page.getByRole('heading', { name: 'Your assets', exact: true }).waitFor();
+    await rowOf(page, 'keep.txt').waitFor();
+    expect(await rowOf(page, 'remove.txt').count()).toBe(0);
+    const gone = await fetch(`${stack().lb}/assets/${removed?.id}`, {
+      headers: { authorization: `Bearer ${await userToken(userId)}` },
+    });
+    expect(gone.status).toBe(404);
+    expect((await assetsOf(userId)).map((a) => a.filename)).toEqual(['keep.txt']);
+    expect(problems).toEqual([]);
+  });
 });
