@@ -1,7 +1,9 @@
+import { DataApiError } from '@stateless/contracts';
 import { describe, expect, it } from 'vitest';
 import { serviceTokenSource } from '../src/data-api.ts';
 import { dispatch, StepError } from '../src/invoke.ts';
 import { failureReason } from '../src/steps/failure-reason.ts';
+import { whileDataApiUp } from '../src/steps/records.ts';
 
 const decodeJwt = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -96,5 +98,33 @@ describe('serviceTokenSource', () => {
 
   it('says what is missing when no secret is configured', () => {
     expect(() => serviceTokenSource(undefined)()).toThrow(/AUTH_JWT_SECRET/);
+  });
+});
+
+describe('whileDataApiUp', () => {
+  const answered = (status: number) =>
+    new DataApiError(status, { error: { code: `E${status}`, message: 'answer' } });
+  const outcome = (error: Error) =>
+    whileDataApiUp(() => Promise.reject(error)).catch(
+      (e: Error & { errorType?: string }) => e.errorType ?? e,
+    );
+
+  it('makes a data API that is down for now the retryable DataApiUnavailable', async () => {
+    const timedOut = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    for (const error of [
+      answered(503),
+      answered(500),
+      answered(429),
+      new TypeError('fetch failed'),
+      timedOut,
+    ]) {
+      expect(await outcome(error)).toBe('DataApiUnavailable');
+    }
+  });
+
+  it('leaves an answer (4xx) and anything else as it was', async () => {
+    for (const error of [answered(404), answered(409), answered(403), new TypeError('x is not a function')]) {
+      expect(await outcome(error)).toBe(error);
+    }
   });
 });
