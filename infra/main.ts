@@ -1,4 +1,4 @@
-import { App } from 'cdktf';
+import { App } from 'cdktn';
 import { buildApp } from './src/app.ts';
 import { selectedEnvironment } from './src/environments.ts';
 

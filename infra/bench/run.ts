@@ -1,7 +1,7 @@
 /**
  * `pnpm bench` for infra: how long a full synth and a typecheck take on this machine,
  * each beside a baseline measured in the same run, so the ratio says what our stacks
- * cost over cdktf and the AWS provider themselves. Targets (issue 8): full synth under
+ * cost over cdktn and the AWS provider themselves. Targets (issue 8): full synth under
  * 15 s, typecheck under 10 s. Writes bench/REPORT.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,15 +28,15 @@ function time(command: string, args: string[], env: Record<string, string> = {})
   return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
 }
 
-// Inside infra/, so the baseline resolves cdktf and the provider as our code does.
+// Inside infra/, so the baseline resolves cdktn and the provider as our code does.
 const scratch = mkdtempSync(join(infra, '.bench-'));
 try {
-  // The baseline app: one stack with the AWS provider, what every cdktf synth pays.
+  // The baseline app: one stack with the AWS provider, what every cdktn synth pays.
   const baselineApp = join(scratch, 'baseline.ts');
   writeFileSync(
     baselineApp,
-    `import { App, TerraformStack } from 'cdktf';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+    `import { App, TerraformStack } from 'cdktn';
+import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
 const app = new App();
 new AwsProvider(new TerraformStack(app, 'baseline'), 'aws', { region: 'us-east-1' });
 app.synth();
@@ -76,7 +76,7 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${proces
 | full synth (dev + prod) | ${seconds(fullSynth)} | | | under 15 s: ${fullSynth < 15_000 ? 'met' : 'NOT met'} |
 | typecheck (\`tsc --noEmit\`, src + tests) | ${seconds(results.typecheck)} | ${seconds(results.typecheckBaseline)} | ${ratio(results.typecheck, results.typecheckBaseline)} | under 10 s: ${results.typecheck < 10_000 ? 'met' : 'NOT met'} |
 
-Most of a synth is loading cdktf and the provider's generated classes (the baseline); the
+Most of a synth is loading cdktn and the provider's generated classes (the baseline); the
 ratio is what our constructs add. The typecheck baseline is the provider's declarations alone.
 `;
   const reportFile = process.env.BENCH_REPORT ?? join(import.meta.dirname, 'REPORT.md');

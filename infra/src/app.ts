@@ -1,4 +1,4 @@
-import type { App } from 'cdktf';
+import type { App } from 'cdktn';
 import type { Environment } from './environments.ts';
 import { PlatformStack } from './platform-stack.ts';
 import { ServiceStack } from './service-stack.ts';

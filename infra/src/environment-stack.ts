@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
+import { LocalBackend, S3Backend, TerraformStack } from 'cdktn';
 import type { Construct } from 'constructs';
 import { type Environment, infraDir } from './environments.ts';
 

@@ -1,9 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
-import { Fn } from 'cdktf';
+import { CloudwatchLogGroup } from '@cdktn/provider-aws/lib/cloudwatch-log-group/index.js';
+import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
+import { LambdaFunction } from '@cdktn/provider-aws/lib/lambda-function/index.js';
+import { Fn } from 'cdktn';
 import { Construct } from 'constructs';
 import { infraDir, type LambdaSettings } from './environments.ts';
 import { lambdaNodeRuntime } from './node-runtime.ts';

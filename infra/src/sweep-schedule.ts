@@ -1,7 +1,7 @@
-import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js';
-import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target/index.js';
-import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
-import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
+import { CloudwatchEventRule } from '@cdktn/provider-aws/lib/cloudwatch-event-rule/index.js';
+import { CloudwatchEventTarget } from '@cdktn/provider-aws/lib/cloudwatch-event-target/index.js';
+import type { LambdaFunction } from '@cdktn/provider-aws/lib/lambda-function/index.js';
+import { LambdaPermission } from '@cdktn/provider-aws/lib/lambda-permission/index.js';
 import type { SweepDeletedEvent } from '@stateless/contracts';
 import { Construct } from 'constructs';
 import type { DeadLetterQueue } from './dead-letter-queue.ts';

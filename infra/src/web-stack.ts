@@ -1,20 +1,20 @@
 import { join } from 'node:path';
-import { CloudfrontDistribution } from '@cdktf/provider-aws/lib/cloudfront-distribution/index.js';
-import { CloudfrontFunction } from '@cdktf/provider-aws/lib/cloudfront-function/index.js';
-import { CloudfrontOriginAccessControl } from '@cdktf/provider-aws/lib/cloudfront-origin-access-control/index.js';
-import { CloudfrontResponseHeadersPolicy } from '@cdktf/provider-aws/lib/cloudfront-response-headers-policy/index.js';
-import { CloudwatchLogDelivery } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery/index.js';
-import { CloudwatchLogDeliveryDestination } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-destination/index.js';
-import { CloudwatchLogDeliverySource } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-source/index.js';
-import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool/index.js';
-import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client/index.js';
-import { CognitoUserPoolDomain } from '@cdktf/provider-aws/lib/cognito-user-pool-domain/index.js';
-import { DataAwsAcmCertificate } from '@cdktf/provider-aws/lib/data-aws-acm-certificate/index.js';
-import { DataAwsCloudfrontCachePolicy } from '@cdktf/provider-aws/lib/data-aws-cloudfront-cache-policy/index.js';
-import { DataAwsCloudfrontOriginRequestPolicy } from '@cdktf/provider-aws/lib/data-aws-cloudfront-origin-request-policy/index.js';
-import type { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
-import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cors-configuration/index.js';
-import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
+import { CloudfrontDistribution } from '@cdktn/provider-aws/lib/cloudfront-distribution/index.js';
+import { CloudfrontFunction } from '@cdktn/provider-aws/lib/cloudfront-function/index.js';
+import { CloudfrontOriginAccessControl } from '@cdktn/provider-aws/lib/cloudfront-origin-access-control/index.js';
+import { CloudfrontResponseHeadersPolicy } from '@cdktn/provider-aws/lib/cloudfront-response-headers-policy/index.js';
+import { CloudwatchLogDelivery } from '@cdktn/provider-aws/lib/cloudwatch-log-delivery/index.js';
+import { CloudwatchLogDeliveryDestination } from '@cdktn/provider-aws/lib/cloudwatch-log-delivery-destination/index.js';
+import { CloudwatchLogDeliverySource } from '@cdktn/provider-aws/lib/cloudwatch-log-delivery-source/index.js';
+import { CognitoUserPool } from '@cdktn/provider-aws/lib/cognito-user-pool/index.js';
+import { CognitoUserPoolClient } from '@cdktn/provider-aws/lib/cognito-user-pool-client/index.js';
+import { CognitoUserPoolDomain } from '@cdktn/provider-aws/lib/cognito-user-pool-domain/index.js';
+import { DataAwsAcmCertificate } from '@cdktn/provider-aws/lib/data-aws-acm-certificate/index.js';
+import { DataAwsCloudfrontCachePolicy } from '@cdktn/provider-aws/lib/data-aws-cloudfront-cache-policy/index.js';
+import { DataAwsCloudfrontOriginRequestPolicy } from '@cdktn/provider-aws/lib/data-aws-cloudfront-origin-request-policy/index.js';
+import type { S3Bucket } from '@cdktn/provider-aws/lib/s3-bucket/index.js';
+import { S3BucketCorsConfiguration } from '@cdktn/provider-aws/lib/s3-bucket-cors-configuration/index.js';
+import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
 import { resourceNames, routes } from '@stateless/topology';
 import type { ConsoleConfig } from '@stateless/web/console-config';
 import {
@@ -23,7 +23,7 @@ import {
   referrerPolicy,
   strictTransportSecurity,
 } from '@stateless/web/security-headers';
-import { conditional, Fn, Lazy, TerraformIterator, TerraformOutput, Token } from 'cdktf';
+import { conditional, Fn, Lazy, TerraformIterator, TerraformOutput, Token } from 'cdktn';
 import type { Construct } from 'constructs';
 import { EnvironmentStack } from './environment-stack.ts';
 import { type Environment, infraDir } from './environments.ts';

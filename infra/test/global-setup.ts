@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'cdktf';
+import { App } from 'cdktn';
 import type { TestProject } from 'vitest/node';
 import { buildApp } from '../src/app.ts';
 import { type EnvironmentName, environments } from '../src/environments.ts';

@@ -10,7 +10,7 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('package scripts', () => {
   it('`pnpm run synth` succeeds quietly: no [ERROR] lines, every stack written', { timeout: 120_000 }, () => {
-    // CDKTF_OUTDIR is how cdktf's App is told where to write (the CLI sets it too).
+    // CDKTF_OUTDIR is how the App is told where to write (the CLI sets it too; cdktn kept cdktf's names).
     const run = spawnSync('pnpm', ['run', 'synth'], {
       cwd: join(import.meta.dirname, '..'),
       env: { ...process.env, CDKTF_OUTDIR: outdir },

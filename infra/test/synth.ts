@@ -60,7 +60,7 @@ export function resolveRefs(value: string, from: StackName, environment: Environ
 
 /**
  * The key of a resource by its construct path: `network_sg-redis` finds `network_sg-redis_42007AC4`
- * (cdktf appends a hash to the ids of resources inside constructs). An exact key wins.
+ * (cdktn appends a hash to the ids of resources inside constructs). An exact key wins.
  */
 export function resourceKey(
   stackName: StackName,

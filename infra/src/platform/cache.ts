@@ -1,8 +1,8 @@
-import { DataAwsSecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version/index.js';
-import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group/index.js';
-import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group/index.js';
-import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
-import type { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktn/provider-aws/lib/data-aws-secretsmanager-secret-version/index.js';
+import { ElasticacheReplicationGroup } from '@cdktn/provider-aws/lib/elasticache-replication-group/index.js';
+import { ElasticacheSubnetGroup } from '@cdktn/provider-aws/lib/elasticache-subnet-group/index.js';
+import type { SecurityGroup } from '@cdktn/provider-aws/lib/security-group/index.js';
+import type { Subnet } from '@cdktn/provider-aws/lib/subnet/index.js';
 import { Construct } from 'constructs';
 import type { Environment } from '../environments.ts';
 import { SecretVariable } from '../secrets.ts';

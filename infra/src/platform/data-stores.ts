@@ -1,6 +1,6 @@
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
-import type { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
-import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification/index.js';
+import { DynamodbTable } from '@cdktn/provider-aws/lib/dynamodb-table/index.js';
+import type { S3Bucket } from '@cdktn/provider-aws/lib/s3-bucket/index.js';
+import { S3BucketNotification } from '@cdktn/provider-aws/lib/s3-bucket-notification/index.js';
 import { assetsTable, resourceNames } from '@stateless/topology';
 import { Construct } from 'constructs';
 import type { Environment } from '../environments.ts';

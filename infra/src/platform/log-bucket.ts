@@ -1,7 +1,7 @@
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
-import { DataAwsElbServiceAccount } from '@cdktf/provider-aws/lib/data-aws-elb-service-account/index.js';
-import type { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
-import type { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
+import { DataAwsCallerIdentity } from '@cdktn/provider-aws/lib/data-aws-caller-identity/index.js';
+import { DataAwsElbServiceAccount } from '@cdktn/provider-aws/lib/data-aws-elb-service-account/index.js';
+import type { S3Bucket } from '@cdktn/provider-aws/lib/s3-bucket/index.js';
+import type { S3BucketPolicy } from '@cdktn/provider-aws/lib/s3-bucket-policy/index.js';
 import { Construct } from 'constructs';
 import { PrivateBucket } from './private-bucket.ts';
 

@@ -1,11 +1,11 @@
-import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard/index.js';
+import { CloudwatchDashboard } from '@cdktn/provider-aws/lib/cloudwatch-dashboard/index.js';
 import {
   CloudwatchMetricAlarm,
   type CloudwatchMetricAlarmConfig,
-} from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
-import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
-import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
+} from '@cdktn/provider-aws/lib/cloudwatch-metric-alarm/index.js';
+import { DataAwsCallerIdentity } from '@cdktn/provider-aws/lib/data-aws-caller-identity/index.js';
+import { SnsTopic } from '@cdktn/provider-aws/lib/sns-topic/index.js';
+import { SnsTopicSubscription } from '@cdktn/provider-aws/lib/sns-topic-subscription/index.js';
 import { metricCatalogue, metricsNamespace, serviceDimension } from '@stateless/observability';
 import { type AppName, apps, resourceNames } from '@stateless/topology';
 import { Construct } from 'constructs';
