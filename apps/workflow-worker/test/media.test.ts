@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
@@ -6,6 +8,7 @@ import { loadEnv, workflowWorkerEnv } from '@stateless/config';
 import sharp from 'sharp';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { mediaLimitsOf } from '../src/data-api.ts';
+import { whileStorageUp } from '../src/steps/dependencies.ts';
 import { inspect, thumbnail } from '../src/steps/media.ts';
 import { pngDeclaring } from './images.ts';
 
@@ -199,5 +202,42 @@ describe('thumbnail', () => {
     const error = await failureOf(thumbnail(s3, limits, input));
     expect(error?.errorType).toBe('UnsupportedMedia');
     expect(error?.message).toMatch(/pixels allowed/);
+  });
+});
+
+describe('S3 down for now', () => {
+  it('is the retryable StorageUnavailable (503 SlowDown, then refused); a missing object stays ObjectMissing', async () => {
+    const slowDown =
+      '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
+    const server = createServer((_request, response) => {
+      response.writeHead(503, { 'content-type': 'application/xml' }).end(slowDown);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const down = createS3Client(
+      { region: config.AWS_REGION, forcePathStyle: true },
+      {
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      },
+    );
+    const input = { step: 'thumbnail' as const, assetId: 'a1', bucket, key: 'originals/a1' };
+    const throttled = await failureOf(
+      whileStorageUp(() => thumbnail(down, limits, { ...input, size: { name: 'small', maxDimension: 160 } })),
+    );
+    expect(throttled?.errorType).toBe('StorageUnavailable');
+    expect(throttled?.message).toMatch(/^S3 is unavailable: /);
+    await new Promise((resolve) => server.close(resolve));
+    const refused = await failureOf(
+      whileStorageUp(() => inspect(down, limits, { ...input, step: 'inspect' }, undefined)),
+    );
+    expect(refused?.errorType).toBe('StorageUnavailable');
+    down.destroy();
+    const missing = await failureOf(
+      whileStorageUp(() =>
+        inspect(s3, limits, { ...input, step: 'inspect', key: `originals/${randomUUID()}` }, undefined),
+      ),
+    );
+    expect(missing?.errorType).toBe('ObjectMissing');
   });
 });

@@ -1,9 +1,10 @@
+import { S3ServiceException } from '@aws-sdk/client-s3';
 import { DataApiError } from '@stateless/contracts';
 import { describe, expect, it } from 'vitest';
 import { serviceTokenSource } from '../src/data-api.ts';
 import { dispatch, StepError } from '../src/invoke.ts';
+import { whileDataApiUp, whileStorageUp } from '../src/steps/dependencies.ts';
 import { failureReason } from '../src/steps/failure-reason.ts';
-import { whileDataApiUp } from '../src/steps/records.ts';
 
 const decodeJwt = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -126,5 +127,24 @@ describe('whileDataApiUp', () => {
     for (const error of [answered(404), answered(409), answered(403), new TypeError('x is not a function')]) {
       expect(await outcome(error)).toBe(error);
     }
+  });
+});
+
+describe('whileStorageUp', () => {
+  const s3Error = (name: string, status: number) =>
+    new S3ServiceException({
+      name,
+      $fault: status >= 500 ? 'server' : 'client',
+      $metadata: { httpStatusCode: status },
+      message: name,
+    });
+
+  it("leaves a 4xx from S3 and the step's own errors as they were", async () => {
+    for (const error of [s3Error('AccessDenied', 403), new StepError('UnsupportedMedia', 'corrupt')]) {
+      await expect(whileStorageUp(() => Promise.reject(error))).rejects.toBe(error);
+    }
+    await expect(whileStorageUp(() => Promise.reject(s3Error('InternalError', 500)))).rejects.toMatchObject({
+      errorType: 'StorageUnavailable',
+    });
   });
 });

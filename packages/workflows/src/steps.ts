@@ -126,11 +126,15 @@ export const transientErrors = [
 ] as const;
 
 /**
- * The errorTypes the worker raises for a dependency that is down for now: the data API
- * answered 5xx or 429, or could not be reached. Retried with a longer backoff than the
- * Lambda errors, since a data API deploy or a DynamoDB blip lasts seconds, not milliseconds.
+ * The errorTypes the worker raises for a dependency that is down for now. Retried with a
+ * longer backoff than the Lambda errors: a deploy or a throttling spell lasts seconds.
  */
-export const retryableErrors = ['DataApiUnavailable'] as const;
+export const retryableErrors = [
+  /** The data API answered 5xx or 429, or could not be reached in time. */
+  'DataApiUnavailable',
+  /** S3 answered 5xx or throttled after the SDK's own retries, or could not be reached. */
+  'StorageUnavailable',
+] as const;
 export type RetryableError = (typeof retryableErrors)[number];
 
 /** The errorTypes the worker raises on purpose (never retried). */

@@ -3,8 +3,9 @@ import type { DataApiInternalClient } from '@stateless/contracts';
 import type { PipelineStep, StepInput } from '@stateless/workflows';
 import type { StepHandler } from '../invoke.ts';
 import { measuredSteps, type WorkerMetrics } from '../metrics.ts';
+import { whileDataApiUp, whileStorageUp } from './dependencies.ts';
 import { inspect, type MediaLimits, thumbnail } from './media.ts';
-import { finalize, markFailed, startProcessing, whileDataApiUp } from './records.ts';
+import { finalize, markFailed, startProcessing } from './records.ts';
 
 export interface StepDependencies {
   s3: S3Client;
@@ -25,9 +26,9 @@ export function createSteps({
       inspect: async (payload) => {
         const input = payload as StepInput<'inspect'>;
         const declared = await whileDataApiUp(() => startProcessing(dataApi, input.assetId));
-        return inspect(s3, config, input, declared);
+        return whileStorageUp(() => inspect(s3, config, input, declared));
       },
-      thumbnail: (payload) => thumbnail(s3, config, payload as StepInput<'thumbnail'>),
+      thumbnail: (payload) => whileStorageUp(() => thumbnail(s3, config, payload as StepInput<'thumbnail'>)),
       finalize: (payload) => whileDataApiUp(() => finalize(dataApi, payload as StepInput<'finalize'>)),
       markFailed: (payload) => whileDataApiUp(() => markFailed(dataApi, payload as StepInput<'markFailed'>)),
     },

@@ -5,32 +5,6 @@ import { failureReason } from './failure-reason.ts';
 
 const finished = new Set(['READY', 'FAILED', 'DELETED']);
 
-/** The data API is down for now (5xx, 429, unreachable, too slow), rather than answering no. */
-export function isUnavailable(error: unknown): boolean {
-  if (error instanceof DataApiError) return error.status >= 500 || error.status === 429;
-  // fetch rejects with TypeError "fetch failed" when refused or reset; AbortSignal.timeout with TimeoutError.
-  return (
-    error instanceof Error &&
-    (error.name === 'TimeoutError' || (error.name === 'TypeError' && error.message === 'fetch failed'))
-  );
-}
-
-/**
- * Runs a step that talks to the data API, turning "down for now" into the retryable
- * `DataApiUnavailable`, so the state machine waits for it instead of failing the asset.
- * A 4xx is an answer and stays what it was.
- */
-export async function whileDataApiUp<T>(step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (!isUnavailable(error)) throw error;
-    throw new StepError('DataApiUnavailable', `The data API is unavailable: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-}
-
 /** The asset record, or a permanent error when there is none. */
 async function assetOf(dataApi: DataApiInternalClient, assetId: string) {
   try {
