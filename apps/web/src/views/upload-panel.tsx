@@ -21,7 +21,7 @@ export function UploadPanel({ session }: { session: Session }) {
       height: 340,
       width: '100%',
       proudlyDisplayPoweredByUppy: false,
-      note: `PNG, JPEG, WebP, GIF, AVIF, TIFF, PDF or text, up to ${mb(uploadRules.maxFileSize)} each. Files over ${mb(multipartThreshold)} upload in parts and resume after a reload.`,
+      note: `PNG, JPEG, WebP, GIF, AVIF, TIFF, PDF or text, up to ${mb(uploadRules.maxFileSize)} each. Files over ${mb(multipartThreshold)} upload in parts: after a reload, pick the file again and the upload resumes.`,
     });
     // Multipart uploads complete through the service; single uploads go straight to S3. Either way the
     // new asset is in the list at once, and its status moves on without a refresh.

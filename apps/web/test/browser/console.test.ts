@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Asset, AssetPage } from '@stateless/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -273,6 +276,89 @@ describe('the console in a real browser, through the public entry', () => {
     });
     expect(gone.status).toBe(404);
     expect((await assetsOf(userId)).map((a) => a.filename)).toEqual(['keep.txt']);
+    expect(problems).toEqual([]);
+  });
+
+  it('resumes a multipart upload after a page reload: the parts S3 has are not sent again', async () => {
+    const userId = uniqueUser('resumer');
+    const { page, problems } = await signedIn(userId);
+    // A file on disk, as a person picks it again after the reload (Golden Retriever keeps the
+    // upload's state; the browser keeps no copy of a file over 10 MiB).
+    const large = await largePngImage('resumable.png', 20);
+    const path = join(await mkdtemp(join(tmpdir(), 'console-resume-')), large.name);
+    await writeFile(path, large.buffer);
+    const s3 = new URL(stack().aws).origin;
+    type Phase = 'before reload' | 'after reload';
+    let phase = 'before reload' as Phase;
+    const calls: { phase: Phase; method: string; url: URL }[] = [];
+    const partsStored: { phase: Phase; part: number }[] = [];
+    page.on('request', (request) =>
+      calls.push({ phase, method: request.method(), url: new URL(request.url()) }),
+    );
+    page.on('response', (response) => {
+      const url = new URL(response.url());
+      if (response.request().method() === 'PUT' && url.origin === s3 && response.ok())
+        partsStored.push({ phase, part: Number(url.searchParams.get('partNumber')) });
+    });
+
+    // A slow uplink (DevTools network emulation), so the reload lands mid-upload.
+    const network = await page.context().newCDPSession(page);
+    const uplink = (bytesPerSecond: number) =>
+      network.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: bytesPerSecond,
+      });
+    await network.send('Network.enable');
+    await uplink(4 * 1024 * 1024);
+    await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(path);
+    await page.getByRole('button', { name: 'Upload 1 file' }).click();
+    await expect.poll(() => partsStored.length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
+    await page.reload();
+    phase = 'after reload';
+    await uplink(-1);
+    await page.getByText('We could not fully recover 1 file').waitFor();
+    await screenshot(page, 'resume-after-reload');
+    // Re-selected, as the restored session asks, and resumed.
+    await page.getByRole('button', { name: 'Add more' }).click();
+    await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(path);
+    await page.getByRole('button', { name: /^(Upload|Resume)/ }).click();
+    await waitForStatus(page, large.name, 'READY', 90_000);
+
+    // One multipart upload: created once, listed after the reload, the stored parts not sent again.
+    const uploads = calls.filter((c) => c.url.pathname.startsWith('/uploads/'));
+    const routes = uploads.map(
+      (c) => `${c.phase}: ${c.method} ${c.url.pathname.replace(/[^/]{40,}/, ':id')}`,
+    );
+    expect(routes.filter((r) => r.endsWith('POST /uploads/s3/multipart'))).toEqual([
+      'before reload: POST /uploads/s3/multipart',
+    ]);
+    expect(routes).toContain('after reload: GET /uploads/s3/multipart/:id');
+    const uploadIds = new Set(
+      uploads
+        .filter((c) => c.url.pathname.startsWith('/uploads/s3/multipart/'))
+        .map((c) => c.url.pathname.split('/')[4]),
+    );
+    expect(uploadIds.size).toBe(1);
+    const storedBefore = partsStored.filter((p) => p.phase === 'before reload').map((p) => p.part);
+    const sentAfter = calls
+      .filter((c) => c.phase === 'after reload' && c.method === 'PUT' && c.url.origin === s3)
+      .map((c) => Number(c.url.searchParams.get('partNumber')));
+    expect(storedBefore.length).toBeGreaterThan(0);
+    expect(sentAfter.length).toBeGreaterThan(0);
+    expect(sentAfter.filter((part) => storedBefore.includes(part))).toEqual([]);
+    const parts = Math.ceil(large.buffer.length / (5 * 1024 * 1024));
+    expect(new Set([...storedBefore, ...sentAfter])).toEqual(
+      new Set(Array.from({ length: parts }, (_, i) => i + 1)),
+    );
+
+    const [asset, ...others] = await assetsOf(userId);
+    expect(others).toEqual([]);
+    expect({ size: asset?.size, sha256: asset?.sha256 }).toEqual({
+      size: large.buffer.length,
+      sha256: sha256(large.buffer),
+    });
     expect(problems).toEqual([]);
   });
 });
