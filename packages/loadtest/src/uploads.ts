@@ -51,12 +51,16 @@ export async function uploadSingle(
   return post.assetId;
 }
 
-/** Reads the asset until it leaves the pipeline (READY or FAILED), or throws after `timeoutMs`. */
+/**
+ * Reads the asset until it leaves the pipeline (READY or FAILED), or throws after `timeoutMs`.
+ * Every `pollMs`: a latency measured with it is known to within that much.
+ */
 export async function waitForFinalStatus(
   publicUrl: string,
   token: string,
   assetId: string,
   timeoutMs = 60_000,
+  pollMs = 250,
 ): Promise<Asset> {
   const deadline = Date.now() + timeoutMs;
   let last: Asset | undefined;
@@ -68,7 +72,7 @@ export async function waitForFinalStatus(
       last = (await res.json()) as Asset;
       if (last.status === 'READY' || last.status === 'FAILED') return last;
     } else await res.body?.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   throw new Error(`asset ${assetId} still ${last?.status ?? 'unreadable'} after ${timeoutMs} ms`);
 }
