@@ -109,13 +109,18 @@ export function App() {
             <p aria-live="polite">Loading…</p>
           ) : !session ? (
             <SignIn config={config.signIn} onSignedIn={signIn} report={report} />
-          ) : route.view === 'detail' ? (
-            <AssetDetail key={route.id} api={api} id={route.id} report={report} />
           ) : (
             <>
-              <h1 class="sr-only">Upload and browse your assets</h1>
-              <UploadPanel session={session} />
-              <AssetList api={api} report={report} />
+              {route.view === 'detail' ? (
+                <AssetDetail key={route.id} api={api} id={route.id} report={report} />
+              ) : (
+                <h1 class="sr-only">Upload and browse your assets</h1>
+              )}
+              {/* Mounted in every view: uploads go on while the person looks at an asset. */}
+              <div hidden={route.view !== 'list'}>
+                <UploadPanel session={session} api={api} report={report} />
+              </div>
+              {route.view === 'list' && <AssetList api={api} report={report} />}
             </>
           )}
         </Contained>

@@ -1,5 +1,5 @@
 import type { Asset } from '@stateless/contracts';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, explain } from '../api.ts';
 import { bytes, isSettled, nameOf, StatusBadge, when } from './format.tsx';
 import { Thumbnail } from './thumbnail.tsx';
@@ -40,7 +40,7 @@ export function AssetDetail({ api, id, report }: { api: Api; id: string; report:
   // Opening the view moves focus to its heading, so keyboard and screen reader users start here.
   const heading = useRef<HTMLHeadingElement>(null);
   const shown = loaded !== undefined;
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (shown) heading.current?.focus();
   }, [shown]);
 

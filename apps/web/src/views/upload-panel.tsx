@@ -1,5 +1,6 @@
 import Dashboard from '@uppy/dashboard';
 import { useEffect, useMemo, useRef } from 'preact/hooks';
+import type { Api } from '../api.ts';
 import type { Session } from '../session.ts';
 import { createUploader, multipartThreshold, uploadRules } from '../uploader.ts';
 import { assetsChanged } from './asset-list.tsx';
@@ -7,8 +8,18 @@ import { assetsChanged } from './asset-list.tsx';
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
 /** Uppy's Dashboard: drag and drop, progress per file, pause/resume/cancel; the plugin does the protocol. */
-export function UploadPanel({ session }: { session: Session }) {
+export function UploadPanel({
+  session,
+  api,
+  report,
+}: {
+  session: Session;
+  api: Api;
+  report: (error: unknown) => void;
+}) {
   const target = useRef<HTMLDivElement>(null);
+  const apiRef = useRef(api);
+  apiRef.current = api;
   const tokenRef = useRef(session.token);
   tokenRef.current = session.token;
   const uppy = useMemo(() => createUploader(() => tokenRef.current, session.userId), [session.userId]);
@@ -26,11 +37,21 @@ export function UploadPanel({ session }: { session: Session }) {
     // Multipart uploads complete through the service; single uploads go straight to S3. Either way the
     // new asset is in the list at once, and its status moves on without a refresh.
     const changed = () => dispatchEvent(new Event(assetsChanged));
+    // A multipart upload the person cancels (or removes) is not wanted: its PENDING asset goes too,
+    // rather than sitting in the list until the record expires. The key is `originals/<assetId>`.
+    const discard = (file: { progress: { uploadComplete?: boolean }; s3Multipart?: { key: string } }) => {
+      const assetId = file.s3Multipart?.key.split('/')[1];
+      if (file.progress.uploadComplete || !assetId) return;
+      apiRef.current.remove(assetId).then(changed, report);
+    };
     uppy.on('upload-success', changed);
     uppy.on('upload-start', changed);
+    uppy.on('file-removed', discard);
     return () => {
+      // Off first: destroying Uppy removes its files, which is no cancellation by the person.
       uppy.off('upload-success', changed);
       uppy.off('upload-start', changed);
+      uppy.off('file-removed', discard);
       uppy.destroy();
     };
   }, [uppy]);

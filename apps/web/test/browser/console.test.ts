@@ -73,12 +73,39 @@ const progressSeen = (page: Page) =>
 
 /** Adds files as a drop or the file picker would, then presses the Dashboard's upload button. */
 async function upload(page: Page, files: FileFixture[]) {
+  // After an upload the Dashboard lists its files; "Add more" brings the picker back.
+  const addMore = page.getByRole('button', { name: 'Add more' });
+  if (await addMore.isVisible()) await addMore.click();
   await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
   await page.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
 }
 
 const waitForStatus = (page: Page, filename: string, status: string, timeout = 60_000) =>
   expect.poll(() => statusOf(page, filename).catch(() => undefined), { timeout, interval: 250 }).toBe(status);
+
+/**
+ * A slow uplink (DevTools network emulation, 4 MiB/s) so a test can act mid-upload; counts the
+ * parts S3 has stored.
+ */
+async function slowUplink(page: Page) {
+  const s3 = new URL(stack().aws).origin;
+  let stored = 0;
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    if (response.request().method() === 'PUT' && url.origin === s3 && response.ok()) stored++;
+  });
+  const network = await page.context().newCDPSession(page);
+  const uplink = (uploadThroughput: number) =>
+    network.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput,
+    });
+  await network.send('Network.enable');
+  await uplink(4 * 1024 * 1024);
+  return { partsStored: () => stored, release: () => uplink(-1) };
+}
 
 const sha256 = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
 
@@ -203,7 +230,7 @@ describe('the console in a real browser, through the public entry', () => {
     const metadata = page.getByTestId('metadata');
     await expect.poll(() => metadata.textContent()).toContain('text/plain');
     // The detail view takes the focus to its heading: keyboard and screen reader users start there.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('asset-title');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('asset-title');
     expect(await metadata.textContent()).toContain(sha256(notes.buffer));
     await expectAccessible(page, 'asset detail');
     await screenshot(page, 'asset-detail');
@@ -301,23 +328,14 @@ describe('the console in a real browser, through the public entry', () => {
         partsStored.push({ phase, part: Number(url.searchParams.get('partNumber')) });
     });
 
-    // A slow uplink (DevTools network emulation), so the reload lands mid-upload.
-    const network = await page.context().newCDPSession(page);
-    const uplink = (bytesPerSecond: number) =>
-      network.send('Network.emulateNetworkConditions', {
-        offline: false,
-        latency: 0,
-        downloadThroughput: -1,
-        uploadThroughput: bytesPerSecond,
-      });
-    await network.send('Network.enable');
-    await uplink(4 * 1024 * 1024);
+    // A slow uplink, so the reload lands mid-upload.
+    const slow = await slowUplink(page);
     await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(path);
     await page.getByRole('button', { name: 'Upload 1 file' }).click();
     await expect.poll(() => partsStored.length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
     await page.reload();
     phase = 'after reload';
-    await uplink(-1);
+    await slow.release();
     await page.getByText('We could not fully recover 1 file').waitFor();
     await screenshot(page, 'resume-after-reload');
     // Re-selected, as the restored session asks, and resumed.
@@ -359,6 +377,54 @@ describe('the console in a real browser, through the public entry', () => {
       size: large.buffer.length,
       sha256: sha256(large.buffer),
     });
+    expect(problems).toEqual([]);
+  });
+  it('a multipart upload goes on while the person opens another asset', async () => {
+    const userId = uniqueUser('browser');
+    const { page, problems } = await signedIn(userId);
+    await upload(page, [textFile('readme.txt', 'read me\n')]);
+    await waitForStatus(page, 'readme.txt', 'READY');
+    const large = await largePngImage('background.png', 20);
+    const deletes: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'DELETE') deletes.push(request.url());
+    });
+    const slow = await slowUplink(page);
+    await upload(page, [large]);
+    await expect.poll(() => slow.partsStored(), { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
+    await page.getByRole('link', { name: 'readme.txt', exact: true }).click();
+    await page.getByTestId('metadata').waitFor();
+    await slow.release();
+    await page.getByRole('link', { name: '← Your assets' }).click();
+    await waitForStatus(page, large.name, 'READY', 90_000);
+    const asset = (await assetsOf(userId)).find((a) => a.filename === large.name);
+    expect(asset?.sha256).toBe(sha256(large.buffer));
+    expect(deletes).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('cancelling a multipart upload aborts it in S3 and leaves no asset behind', async () => {
+    const userId = uniqueUser('canceller');
+    const { page, problems } = await signedIn(userId);
+    const slow = await slowUplink(page);
+    await upload(page, [await largePngImage('cancelled.png', 20)]);
+    await expect.poll(() => slow.partsStored(), { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
+    const [abort] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.request().method() === 'DELETE' && r.url().includes('/uploads/s3/multipart/'),
+      ),
+      page.getByRole('button', { name: 'Cancel', exact: true }).first().click(),
+    ]);
+    expect(abort.status()).toBeLessThan(300);
+    await page.getByText('Drop files here or').waitFor();
+    // The upload is gone from S3 (listing its parts answers 404), and so is its PENDING asset.
+    const url = new URL(abort.url());
+    const authorization = `Bearer ${await userToken(userId)}`;
+    const listed = await fetch(`${stack().lb}${url.pathname}${url.search}`, { headers: { authorization } });
+    expect(listed.status).toBe(404);
+    await expect.poll(() => assetsOf(userId)).toEqual([]);
+    await page.getByText('No assets yet').waitFor();
+    await screenshot(page, 'upload-cancelled');
     expect(problems).toEqual([]);
   });
 });
