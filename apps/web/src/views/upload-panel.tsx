@@ -37,6 +37,13 @@ export function UploadPanel({
     // Multipart uploads complete through the service; single uploads go straight to S3. Either way the
     // new asset is in the list at once, and its status moves on without a refresh.
     const changed = () => dispatchEvent(new Event(assetsChanged));
+    // Uppy Dashboard 6.0.3 lists a single file as role=listitem in a container with no role=list
+    // (axe: aria-required-parent, critical); the container gets the role it lacks.
+    const lists = new MutationObserver(() => {
+      for (const files of target.current?.querySelectorAll('.uppy-Dashboard-files:not([role])') ?? [])
+        files.setAttribute('role', 'list');
+    });
+    lists.observe(target.current, { childList: true, subtree: true });
     // A multipart upload the person cancels (or removes) is not wanted: its PENDING asset goes too,
     // rather than sitting in the list until the record expires. The key is `originals/<assetId>`.
     const discard = (file: { progress: { uploadComplete?: boolean }; s3Multipart?: { key: string } }) => {
@@ -52,6 +59,7 @@ export function UploadPanel({
       uppy.off('upload-success', changed);
       uppy.off('upload-start', changed);
       uppy.off('file-removed', discard);
+      lists.disconnect();
       uppy.destroy();
     };
   }, [uppy]);

@@ -48,7 +48,7 @@ export async function openConsole(context: BrowserContext) {
 
 export async function signIn(page: Page, userId: string) {
   await page.getByLabel('User id').fill(userId);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Your assets', exact: true }).waitFor();
 }
 

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Asset, AssetPage } from '@stateless/contracts';
+import { type Asset, type AssetPage, mintUserToken } from '@stateless/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { multipartThreshold } from '../../src/uploader.ts';
 import {
   expectAccessible,
@@ -425,6 +425,56 @@ describe('the console in a real browser, through the public entry', () => {
     await expect.poll(() => assetsOf(userId)).toEqual([]);
     await page.getByText('No assets yet').waitFor();
     await screenshot(page, 'upload-cancelled');
+    expect(problems).toEqual([]);
+  });
+  it('shows a file that fails processing as FAILED with the reason, without a reload', async () => {
+    const userId = uniqueUser('failing');
+    const { page, problems } = await signedIn(userId);
+    const png = (await pngImage('broken.png')).buffer;
+    // A PNG cut short: the type sniffs as PNG, the image does not decode.
+    await upload(page, [
+      {
+        name: 'broken.png',
+        mimeType: 'image/png',
+        buffer: Buffer.concat([png.subarray(0, 64), Buffer.alloc(2000, 7)]),
+      },
+    ]);
+    await waitForStatus(page, 'broken.png', 'FAILED');
+    const [asset] = await assetsOf(userId);
+    expect(asset?.failureReason).toBeTruthy();
+    expect(await rowOf(page, 'broken.png').textContent()).toContain(`Failed: ${asset?.failureReason}`);
+    await expectAccessible(page, 'list with a failed asset');
+    await page.getByRole('link', { name: 'broken.png', exact: true }).click();
+    await page.getByText(`Processing failed: ${asset?.failureReason}`).waitFor();
+    await screenshot(page, 'failed-asset');
+    expect(problems).toEqual([]);
+  });
+
+  it('an expired session says so and leads back to sign-in; the page keeps its frame', async () => {
+    const context = await newContext();
+    const userId = uniqueUser('expired');
+    // A session the console still believes in, with a token the API refuses as expired.
+    const token = await mintUserToken(inject('secrets').AUTH_JWT_SECRET, userId, { ttl: '-1m' });
+    await context.addInitScript(
+      ([t, u]) =>
+        sessionStorage.setItem(
+          'console.session',
+          JSON.stringify({ token: t, userId: u, expiresAt: Date.now() + 3_600_000 }),
+        ),
+      [token, userId] as const,
+    );
+    const { page, problems } = await openConsole(context);
+    const problem = page.getByTestId('problem');
+    await expect
+      .poll(() => problem.textContent())
+      .toContain('Your session has expired or is not valid. Sign in again.');
+    expect(await page.getByRole('heading', { name: 'Your assets', exact: true }).isVisible()).toBe(true);
+    await expectAccessible(page, 'expired session');
+    await screenshot(page, 'expired-session');
+    await page.getByRole('button', { name: 'Sign in again' }).click();
+    await signIn(page, userId);
+    await page.getByText('No assets yet').waitFor();
+    expect(await problem.count()).toBe(0);
     expect(problems).toEqual([]);
   });
 });
