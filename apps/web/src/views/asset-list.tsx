@@ -15,6 +15,7 @@ export function AssetList({ api, report }: { api: Api; report: (error: unknown) 
   // Cursor pagination: the cursors of the pages before this one, so "Newer" can go back.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState<AssetPage>();
+  const [failed, setFailed] = useState(false);
   const cursor = cursors.at(-1);
   const timer = useRef<ReturnType<typeof setTimeout>>();
 
@@ -27,10 +28,12 @@ export function AssetList({ api, report }: { api: Api; report: (error: unknown) 
         const { data } = await api.list(cursor);
         if (!live) return;
         setPage(data);
+        setFailed(false);
         report(undefined);
         if (data.items.some((a) => !isSettled(a))) wait = busyPollMs;
       } catch (error) {
         if (!live) return;
+        setFailed(true);
         report(error);
         if (error instanceof ApiError && error.kind === 'expired') return;
         wait = error instanceof ApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 3_000;
@@ -50,7 +53,9 @@ export function AssetList({ api, report }: { api: Api; report: (error: unknown) 
     <section class="card" aria-labelledby="assets-title">
       <h2 id="assets-title">Your assets</h2>
       {!page ? (
-        <p aria-live="polite">Loading your assets…</p>
+        <p aria-live="polite">
+          {failed ? 'Your assets could not be loaded: the message above says why.' : 'Loading your assets…'}
+        </p>
       ) : page.items.length === 0 ? (
         <p>No assets yet. Drop a file above to upload one.</p>
       ) : (

@@ -8,8 +8,8 @@ import { expect, inject } from 'vitest';
 export const stack = () => inject('stack');
 export const consoleUrl = () => stack().console ?? `${stack().lb}/`;
 
-/** Debian's chromium package (Playwright's own browser downloads are unreachable here). */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Debian's chromium package (scripts/install.sh); Playwright's own browser downloads are unreachable. */
+export const chromiumPath = '/usr/bin/chromium';
 
 /** Headless, with a fresh temporary profile Playwright removes on close; no network of its own. */
 export const launch = (): Promise<Browser> =>

@@ -469,6 +469,7 @@ describe('the console in a real browser, through the public entry', () => {
       .poll(() => problem.textContent())
       .toContain('Your session has expired or is not valid. Sign in again.');
     expect(await page.getByRole('heading', { name: 'Your assets', exact: true }).isVisible()).toBe(true);
+    await page.getByText('Your assets could not be loaded: the message above says why.').waitFor();
     await expectAccessible(page, 'expired session');
     await screenshot(page, 'expired-session');
     await page.getByRole('button', { name: 'Sign in again' }).click();
