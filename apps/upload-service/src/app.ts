@@ -4,8 +4,20 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authPlugin, createVerifier } from '@stateless/auth';
 import { createS3Client, createSfnClient } from '@stateless/aws';
 import type { uploadServiceEnv } from '@stateless/config';
-import { createDataApiInternalClient, ErrorBody, mintServiceToken } from '@stateless/contracts';
-import { conventionsPlugin, healthPlugin, lambdaInvokePlugin, serviceOptions } from '@stateless/http-service';
+import {
+  createDataApiInternalClient,
+  ErrorBody,
+  mintServiceToken,
+  uploadsBasePath,
+  uploadsDocsPrefix,
+} from '@stateless/contracts';
+import {
+  conventionsPlugin,
+  healthPlugin,
+  lambdaInvokePlugin,
+  openApiDocs,
+  serviceOptions,
+} from '@stateless/http-service';
 import { AppMetrics } from '@stateless/observability';
 import Fastify from 'fastify';
 import type { Static } from 'typebox';
@@ -38,7 +50,10 @@ function serviceTokens(config: UploadServiceConfig) {
 
 /** The upload service: the Companion S3 routes Uppy calls, health, and (lambda.ts) the upload event handler. */
 export async function buildApp(config: UploadServiceConfig) {
-  const app = Fastify(serviceOptions({ logLevel: config.LOG_LEVEL })).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(
+    // A complete names up to 10,000 parts (~1 MiB, what an ALB passes to Lambda); other bodies are small.
+    serviceOptions({ logLevel: config.LOG_LEVEL, bodyLimit: 1024 * 1024 }),
+  ).withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ErrorBody);
   const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   const sfn = createSfnClient({ region: config.AWS_REGION });
@@ -52,6 +67,15 @@ export async function buildApp(config: UploadServiceConfig) {
   app.addHook('onResponse', async () => metrics.flush());
   await app.register(conventionsPlugin);
   await app.register(authPlugin, { verifier: createVerifier(config) });
+  await app.register(
+    openApiDocs({
+      prefix: uploadsDocsPrefix,
+      title: 'Stateless upload service',
+      description:
+        "Uploads straight to S3, signed here: Companion's S3 routes, as Uppy's @uppy/aws-s3 calls them. Bearer JWT required.",
+      documentedPrefix: uploadsBasePath,
+    }),
+  );
   const dataApi = createDataApiInternalClient({
     baseUrl: config.DATA_API_INTERNAL_URL,
     token: serviceTokens(config),

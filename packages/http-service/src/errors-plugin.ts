@@ -12,6 +12,7 @@ const codeByStatus: Record<number, string> = {
   409: 'Conflict',
   412: 'PreconditionFailed',
   413: 'PayloadTooLarge',
+  414: 'UriTooLong',
   415: 'UnsupportedMediaType',
   428: 'PreconditionRequired',
   429: 'TooManyRequests',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requestIdPattern } from '@stateless/contracts';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { toPublicError } from './errors-plugin.ts';
 
 const safeId = new RegExp(requestIdPattern);
 
@@ -27,5 +28,14 @@ export function serviceOptions(options: { logLevel: string; bodyLimit?: number }
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Path parameters are bounded by their schemas (a 400 that names the field); the router's
+    // own limit only stops what no schema could read (its default, 100, would answer first).
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // What the router refuses before any route runs (a malformed %-escape, a parameter over
+    // that limit) gets the error shape too, not Fastify's own body.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const publicError = toPublicError(error);
+      reply.code(publicError.status).send(publicError.toBody(request.id));
+    },
   };
 }

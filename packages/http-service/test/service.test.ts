@@ -38,6 +38,11 @@ app.post(
   },
   async () => ({ ok: true }),
 );
+app.get(
+  '/items/:id',
+  { schema: { params: Type.Object({ id: Type.String({ maxLength: 200 }) }) } },
+  async (request) => request.params,
+);
 app.get('/boom', async () => {
   throw new Error('secret detail');
 });
@@ -117,6 +122,21 @@ describe('errors', () => {
     });
     expect(text.statusCode).toBe(415);
     expect(text.json().error.code).toBe('UnsupportedMediaType');
+  });
+
+  it("answers the router's own refusals in the error shape: a long path parameter by its schema (400), one past the router's limit (414), a bad %-escape (400)", async () => {
+    const byItsSchema = await app.inject({ method: 'GET', url: `/items/${'a'.repeat(500)}` });
+    expect(byItsSchema.statusCode).toBe(400);
+    expect(byItsSchema.json().error).toMatchObject({
+      code: 'ValidationError',
+      details: [{ path: 'params/id' }],
+    });
+    const pastTheRouter = await app.inject({ method: 'GET', url: `/items/${'a'.repeat(17_000)}` });
+    expect(pastTheRouter.statusCode).toBe(414);
+    expect(pastTheRouter.json().error).toMatchObject({ code: 'UriTooLong', requestId: expect.any(String) });
+    const badEscape = await app.inject({ method: 'GET', url: '/items/%E0%A4%A' });
+    expect(badEscape.statusCode).toBe(400);
+    expect(badEscape.json().error).toMatchObject({ code: 'BadRequest', requestId: expect.any(String) });
   });
 
   it('hides internal errors and keeps the request id', async () => {

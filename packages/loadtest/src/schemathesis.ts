@@ -8,7 +8,7 @@ export const schemathesisBin = join(repoRoot, '.local', 'venv', 'bin', 'schemath
 export const schemathesisConfig = join(import.meta.dirname, '..', 'schemathesis.toml');
 
 /** The public OpenAPI documents, served through the public entry (the load balancer). */
-export const publicDocuments = ['/docs/assets/json'];
+export const publicDocuments = ['/docs/assets/json', '/docs/uploads/json'];
 
 export interface FuzzRun {
   document: string;

@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
@@ -234,6 +235,20 @@ export async function checkInvariants(
 
   record('the cache agrees with DynamoDB for every key it holds', ...(await cacheAgreement(stores)));
   return results;
+}
+
+/**
+ * Aborts every incomplete multipart upload in the bucket, as the bucket's lifecycle rule does in
+ * AWS a day after initiation (infra/src/platform/private-bucket.ts); returns how many there were.
+ */
+export async function abortIncompleteUploads(stores: Stores) {
+  const { Uploads = [] } = await stores.s3.send(
+    new ListMultipartUploadsCommand({ Bucket: stores.info.bucket }),
+  );
+  for (const { Key, UploadId } of Uploads) {
+    await stores.s3.send(new AbortMultipartUploadCommand({ Bucket: stores.info.bucket, Key, UploadId }));
+  }
+  return Uploads.length;
 }
 
 /** What the load's uploader was told: the asset ids whose bytes S3 acknowledged. */

@@ -29,7 +29,13 @@ export function invokePathPattern(app: AppName): string {
 }
 
 export const routes: readonly Route[] = [
-  { listener: 'public', pathPrefixes: ['/uploads'], app: 'upload-service', port: 'public', priority: 10 },
+  {
+    listener: 'public',
+    pathPrefixes: ['/uploads', '/docs/uploads'],
+    app: 'upload-service',
+    port: 'public',
+    priority: 10,
+  },
   {
     listener: 'public',
     pathPrefixes: ['/assets', '/docs/assets'],

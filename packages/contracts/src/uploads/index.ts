@@ -1,2 +1,2 @@
-export { uploadRoutes, uploadsBasePath } from './routes.ts';
+export { uploadRoutes, uploadsBasePath, uploadsDocsPrefix } from './routes.ts';
 export * from './schemas.ts';

@@ -17,6 +17,8 @@ import {
 
 /** Base path of the upload routes; Uppy's companionEndpoint. */
 export const uploadsBasePath = '/uploads';
+/** Where the upload service serves its OpenAPI document (`/json`), as the data API does under /docs/assets. */
+export const uploadsDocsPrefix = '/docs/uploads';
 
 /**
  * The Companion S3 protocol that @uppy/aws-s3 speaks (companionEndpoint), written once: the
@@ -45,7 +47,8 @@ export const uploadRoutes = {
   },
   signPart: {
     method: 'GET',
-    url: `${uploadsBasePath}/s3/multipart/:uploadId/:partNumber`,
+    // Digits only, so `…/complete` and `…/batch` are never a part number (a 405 there lists exactly their methods).
+    url: `${uploadsBasePath}/s3/multipart/:uploadId/:partNumber(^\\d+$)`,
     schema: { params: PartParams, querystring: KeyQuery, response: { 200: PartUrl } },
   },
   complete: {

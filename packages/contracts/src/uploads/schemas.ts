@@ -29,6 +29,8 @@ const ContentType = Type.String({ minLength: 1, maxLength: 255 });
 const Key = Type.String({ pattern: '^originals/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', maxLength: 80 });
 const UploadId = Type.String({ minLength: 1, maxLength: 1024 });
 const PartNumber = Type.Integer({ minimum: 1, maximum: maxPartNumber });
+/** A part number in a list: 1..10000 as text (`maxPartNumber`). */
+const partNumber = '(10000|[1-9][0-9]{0,3})';
 const Size = Type.Integer({ minimum: 0, description: 'Declared size in bytes (Uppy sends it as metadata)' });
 
 export const SingleUploadQuery = Type.Object(
@@ -70,7 +72,8 @@ export const PartParams = Type.Object(
 );
 export const KeyQuery = Type.Object({ key: Key }, { additionalProperties: false });
 export const BatchQuery = Type.Object(
-  { key: Key, partNumbers: Type.String({ pattern: '^[0-9]{1,5}(,[0-9]{1,5}){0,999}$' }) },
+  // S3's part numbers, 1..10000, comma-separated.
+  { key: Key, partNumbers: Type.String({ pattern: `^${partNumber}(,${partNumber}){0,999}$` }) },
   { additionalProperties: false },
 );
 
@@ -88,7 +91,9 @@ export const PartUrl = Type.Object({ url: Type.String(), expires: Type.Integer()
 export type PartUrl = Static<typeof PartUrl>;
 export const CompleteBody = Type.Object(
   {
-    parts: Type.Array(Type.Object({ PartNumber, ETag: Type.String({ minLength: 1, maxLength: 200 }) }), {
+    // A part's ETag is its quoted MD5 (34 characters); 64 leaves room and keeps a complete of
+    // 10,000 parts under the 1 MiB an ALB passes to a Lambda function.
+    parts: Type.Array(Type.Object({ PartNumber, ETag: Type.String({ minLength: 1, maxLength: 64 }) }), {
       minItems: 1,
       maxItems: maxPartNumber,
     }),
