@@ -37,6 +37,7 @@ const changesOf = (draft: Draft) => ({
 export function AssetDetail({ api, id, report }: { api: Api; id: string; report: (error: unknown) => void }) {
   const [loaded, setLoaded] = useState<Loaded>();
   const [gone, setGone] = useState(false);
+  const [failed, setFailed] = useState(false);
   // Opening the view moves focus to its heading, so keyboard and screen reader users start here.
   const heading = useRef<HTMLHeadingElement>(null);
   const shown = loaded !== undefined;
@@ -52,11 +53,13 @@ export function AssetDetail({ api, id, report }: { api: Api; id: string; report:
         const { data, etag } = await api.get(id);
         if (!live) return;
         setLoaded((current) => (current?.etag === etag ? current : { asset: data, etag: etag ?? '' }));
+        setFailed(false);
         report(undefined);
         if (!isSettled(data)) timer = setTimeout(load, 1_500);
       } catch (error) {
         if (!live) return;
         if (error instanceof ApiError && error.status === 404) return setGone(true);
+        setFailed(true);
         report(error);
         if (!(error instanceof ApiError && error.kind === 'expired')) timer = setTimeout(load, 3_000);
       }
@@ -76,7 +79,17 @@ export function AssetDetail({ api, id, report }: { api: Api; id: string; report:
         <a href="#/">Back to your assets</a>
       </section>
     );
-  if (!loaded) return <p aria-live="polite">Loading the asset…</p>;
+  if (!loaded)
+    return (
+      <div class="detail">
+        <p>
+          <a href="#/">← Your assets</a>
+        </p>
+        <p aria-live="polite">
+          {failed ? 'This asset could not be loaded: the message above says why.' : 'Loading the asset…'}
+        </p>
+      </div>
+    );
   const { asset } = loaded;
 
   return (

@@ -478,4 +478,53 @@ describe('the console in a real browser, through the public entry', () => {
     expect(await problem.count()).toBe(0);
     expect(problems).toEqual([]);
   });
+  it('pages through assets with the cursor, older and back', async () => {
+    const userId = uniqueUser('pager');
+    const { page, problems } = await signedIn(userId);
+    const names = Array.from({ length: 14 }, (_, i) => `page-${String(i).padStart(2, '0')}.txt`);
+    await upload(
+      page,
+      names.map((name) => textFile(name, `${name}\n`)),
+    );
+    await expect
+      .poll(async () => (await assetsOf(userId)).filter((a) => a.status === 'READY').length, {
+        timeout: 60_000,
+      })
+      .toBe(14);
+    const items = page.locator('li[data-asset-id]');
+    const shown = () => items.locator('a.asset-name').allTextContents();
+    await expect.poll(() => items.count()).toBe(12);
+    const first = await shown();
+    await page.getByRole('button', { name: 'Older' }).click();
+    await expect.poll(() => items.count()).toBe(2);
+    const second = await shown();
+    expect([...first, ...second].sort()).toEqual(names);
+    expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await expect.poll(shown).toEqual(first);
+    expect(await page.getByRole('button', { name: 'Newer' }).isDisabled()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  // Last: it stops the data API for good.
+  it('a service that is down shows a clear message, and the page keeps its frame', async () => {
+    const { page, problems } = await signedIn(uniqueUser('outage'));
+    await page.getByText('No assets yet').waitFor();
+    for (const instance of stack().instances.filter((i) => i.app === 'data-api'))
+      process.kill(instance.pid, 'SIGKILL');
+    // The list asks again at its next refresh, or at once when the person opens something.
+    await page.evaluate(() => {
+      location.hash = '#/assets/not-here';
+    });
+    const problem = page.getByTestId('problem');
+    await expect
+      .poll(() => problem.textContent().catch(() => ''), { timeout: 30_000 })
+      .toMatch(/The asset service (is unavailable right now \(HTTP 50\d\)|cannot be reached)/);
+    await page.getByText('This asset could not be loaded: the message above says why.').waitFor();
+    expect(await page.getByRole('link', { name: '← Your assets' }).isVisible()).toBe(true);
+    expect(await page.getByRole('link', { name: 'Assets console' }).isVisible()).toBe(true);
+    await expectAccessible(page, 'service down');
+    await screenshot(page, 'service-down');
+    expect(problems).toEqual([]);
+  });
 });
