@@ -38,6 +38,7 @@ import { generatedFile, viaSdk, viaSigningRoutes } from './multipart.ts';
 import { batch, checkReady, type PipelineContext, photo, stoppedExecution, timedUpload } from './pipeline.ts';
 
 const here = import.meta.dirname;
+const benchStarted = performance.now();
 const quick = process.argv.includes('--quick');
 const MiB = 1024 * 1024;
 // @uppy/aws-s3's defaults: parts of max(5 MiB, size / 10,000), `limit: 6` requests at once.
@@ -105,6 +106,11 @@ interface Round {
   ms: number;
   /** Until the last part was stored, then the complete call. */
   split: { parts: number; complete: number };
+  /** CPU time of all our processes during the upload, and the whole machine's busy share. */
+  cpuSeconds: number;
+  /** CPU seconds of the roles whose name starts with this (e.g. 'moto', 'bench driver'). */
+  cpuOf: (prefix: string) => number;
+  machineBusy: number;
   /** moto's peak resident memory during the upload and its check. */
   motoPeak: number;
   etag: string;
@@ -120,16 +126,16 @@ async function multipartRound(way: Round['way'], index: number, upload = file): 
   const started = performance.now();
   let key = `bench/sdk-${index}`;
   let ours: Awaited<ReturnType<typeof viaSigningRoutes>> | undefined;
-  let split: Round['split'];
-  if (way === 'ours') {
+  const { result: split, cpu } = await profiled(async () => {
+    if (way === 'sdk') return (await viaSdk(s3, stores.bucket, key, upload, concurrency)).ms;
     ours = await viaSigningRoutes(context.publicUrl, context.token, upload, {
       concurrency,
       signBatch,
       name: `bench-${index}.txt`,
     });
     key = ours.key;
-    split = ours.ms;
-  } else split = (await viaSdk(s3, stores.bucket, key, upload, concurrency)).ms;
+    return ours.ms;
+  });
   const ms = performance.now() - started;
   const diskUsed = diskBefore - freeDisk();
   const head = await s3.send(new HeadObjectCommand({ Bucket: stores.bucket, Key: key }));
@@ -151,6 +157,10 @@ async function multipartRound(way: Round['way'], index: number, upload = file): 
     way,
     ms,
     split,
+    cpuSeconds: cpu.ours * cpu.seconds,
+    cpuOf: (prefix: string) =>
+      cpu.byRole.filter((r) => r.role.startsWith(prefix)).reduce((sum, r) => sum + r.cores * cpu.seconds, 0),
+    machineBusy: cpu.machineBusy,
     motoPeak,
     etag: head.ETag ?? '',
     diskUsed,
@@ -174,6 +184,7 @@ try {
     return rounds;
   });
   const motoAfter = memoryOf(moto);
+  const driverPeak = memoryOf(process.pid).peak;
 
   const image = await photo(2048, 1536, 94);
   const small = await photo(640, 480, 80);
@@ -194,7 +205,17 @@ try {
   const concurrent = await profiled(() => batch(context, small, batchSize, inFlight));
   await checkReady(context, [...sequential.result.runs, ...concurrent.result.runs]);
 
-  report = render({ multipart, motoBefore, motoAfter, latency, image, small, sequential, concurrent });
+  report = render({
+    multipart,
+    motoBefore,
+    motoAfter,
+    driverPeak,
+    latency,
+    image,
+    small,
+    sequential,
+    concurrent,
+  });
 } finally {
   s3.destroy();
   sfn.destroy();
@@ -203,6 +224,7 @@ try {
 
 function render(r: {
   multipart: { result: Round[]; cpu: CpuUse };
+  driverPeak: number;
   motoBefore: ReturnType<typeof memoryOf>;
   motoAfter: ReturnType<typeof memoryOf>;
   latency: { result: Awaited<ReturnType<typeof timedUpload>>[]; cpu: CpuUse };
@@ -217,6 +239,8 @@ function render(r: {
   const throughput = (list: Round[]) => list.map((x) => file.size / MiB / (x.ms / 1000));
   const ours = median(throughput(of('ours')));
   const sdk = median(throughput(of('sdk')));
+  const oursCpu = median(of('ours').map((x) => x.cpuSeconds));
+  const sdkCpu = median(of('sdk').map((x) => x.cpuSeconds));
   const sameEtags = new Set(rounds.map((x) => x.etag)).size === 1;
   const ms = (v: number) => v.toFixed(0);
   const stats = (values: number[]) => {
@@ -264,25 +288,29 @@ generated part by part (never the whole file in memory; printable text, declared
 Rounds in ${rounds.map((x) => x.way).join(', ')} order; each object checked (size; ours also READY with the file's
 sha256 from the pipeline) and deleted before the next round, untimed.
 
-| round | way | seconds | MiB/s | parts stored, s | complete, s | moto peak RSS MiB | disk used at the end MiB |
-| ----: | --- | ------: | ----: | --------------: | ----------: | ----------------: | -----------------------: |
+| round | way | seconds | MiB/s | parts stored, s | complete, s | CPU s, our processes (moto, this process) | machine busy | moto peak RSS MiB | disk used at the end MiB |
+| ----: | --- | ------: | ----: | --------------: | ----------: | ----------------------------------------: | -----------: | ----------------: | -----------------------: |
 ${rounds
   .map(
     (x, i) =>
       `| ${i + 1} | ${x.way} | ${(x.ms / 1000).toFixed(1)} | ${(file.size / MiB / (x.ms / 1000)).toFixed(0)} | ` +
-      `${(x.split.parts / 1000).toFixed(1)} | ${(x.split.complete / 1000).toFixed(1)} | ${mib(x.motoPeak)} | ${mib(x.diskUsed)} |`,
+      `${(x.split.parts / 1000).toFixed(1)} | ${(x.split.complete / 1000).toFixed(1)} | ${x.cpuSeconds.toFixed(1)} (${x.cpuOf('moto').toFixed(1)}, ${x.cpuOf('bench driver').toFixed(1)}) | ` +
+      `${(x.machineBusy * 100).toFixed(0)}% | ${mib(x.motoPeak)} | ${mib(x.diskUsed)} |`,
   )
   .join('\n')}
 
 "parts stored" ends with the last part's answer, "complete" is the call that joins them (ours: through the
 upload service, which lists the parts first). moto's peak is per round (VmHWM reset before each), over the
-upload and its check (ours: also the pipeline reading the object).
+upload and its check (ours: also the pipeline reading the object). "CPU s" is the CPU time of every process
+of this stack during the upload (moto, this process, the apps, HAProxy, Redis): unlike the wall time, other
+work on the machine barely moves it. "This process" is the bench driver: the generator, both clients, and the
+Step Functions server and SQS poller of the local cloud.
 
-| | median MiB/s |
-| --- | ---: |
-| ours (signing routes + presigned PUTs) | ${ours.toFixed(0)} |
-| SDK multipart upload, direct | ${sdk.toFixed(0)} |
-| **ratio ours / SDK** (target ≥ 0.9) | **${(ours / sdk).toFixed(3)}** |
+| | median MiB/s | median CPU s |
+| --- | ---: | ---: |
+| ours (signing routes + presigned PUTs) | ${ours.toFixed(0)} | ${oursCpu.toFixed(1)} |
+| SDK multipart upload, direct | ${sdk.toFixed(0)} | ${sdkCpu.toFixed(1)} |
+| **ratio ours / SDK** (target ≥ 0.9) | **${(ours / sdk).toFixed(3)}** | CPU cost SDK / ours: ${(sdkCpu / oursCpu).toFixed(3)} |
 
 Target ${ours / sdk >= 0.9 ? 'met' : 'not met'} in this run. ${sameEtags ? `All ${rounds.length} objects have the same ETag (\`${rounds[0]?.etag}\`): the same bytes in the same parts both ways.` : 'The ETags differ between rounds: the parts were not the same.'}
 Our way made ${rounds.find((x) => x.signCalls)?.signCalls ?? '?'} calls to the upload service per file. The pipeline then took
@@ -294,7 +322,8 @@ ${of('ours')
 disk under \`$TMPDIR\`); CompleteMultipartUpload joins them in memory (a bytearray, then a bytes copy) and
 writes the object to another spooled file; a GET reads the whole object into memory. moto's resident memory:
 ${mib(r.motoBefore.rss)} MiB before this phase, ${mib(r.motoAfter.rss)} MiB after it, **peak ${mib(Math.max(...rounds.map((x) => x.motoPeak)))} MiB**
-for a ${mib(file.size)} MiB file; deleting the object gives its disk back.
+for a ${mib(file.size)} MiB file; deleting the object gives its disk back. This bench process (the generator, both
+clients, the Step Functions server) peaked at ${mib(r.driverPeak)} MiB resident: the file was never whole in its memory.
 
 **What bounds it here:** ${cpuLine(r.multipart.cpu)}. Both ways move the bytes over loopback into moto,
 one Python process on the same cores, whose per-part work (an MD5 for each ETag, spooling to disk) and join on
@@ -338,6 +367,8 @@ vs one at a time: ${(con.perSecond / seq.perSecond).toFixed(2)}×.**
 With ${inFlight} in flight the cores are the limit: every stand-in and app instance shares these ${m.cores} cores with each
 other and with other work. In AWS each step is its own Lambda invocation and Step Functions, S3 and SQS
 are managed services, so none of these processes' CPU would be shared.
+
+Total bench time ${((performance.now() - benchStarted) / 1000).toFixed(0)} s.
 `;
 }
 
