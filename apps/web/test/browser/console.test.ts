@@ -311,7 +311,7 @@ describe('the console in a real browser, through the public entry', () => {
     const { page, problems } = await signedIn(userId);
     // A file on disk, as a person picks it again after the reload (Golden Retriever keeps the
     // upload's state; the browser keeps no copy of a file over 10 MiB).
-    const large = await largePngImage('resumable.png', 20);
+    const large = await largePngImage('resumable.png', 11);
     const path = join(await mkdtemp(join(tmpdir(), 'console-resume-')), large.name);
     await writeFile(path, large.buffer);
     const s3 = new URL(stack().aws).origin;
@@ -384,7 +384,7 @@ describe('the console in a real browser, through the public entry', () => {
     const { page, problems } = await signedIn(userId);
     await upload(page, [textFile('readme.txt', 'read me\n')]);
     await waitForStatus(page, 'readme.txt', 'READY');
-    const large = await largePngImage('background.png', 20);
+    const large = await largePngImage('background.png', 11);
     const deletes: string[] = [];
     page.on('request', (request) => {
       if (request.method() === 'DELETE') deletes.push(request.url());
@@ -407,7 +407,7 @@ describe('the console in a real browser, through the public entry', () => {
     const userId = uniqueUser('canceller');
     const { page, problems } = await signedIn(userId);
     const slow = await slowUplink(page);
-    await upload(page, [await largePngImage('cancelled.png', 20)]);
+    await upload(page, [await largePngImage('cancelled.png', 11)]);
     await expect.poll(() => slow.partsStored(), { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
     const [abort] = await Promise.all([
       page.waitForResponse(
