@@ -80,6 +80,23 @@ async function upload(page: Page, files: FileFixture[]) {
   await page.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
 }
 
+/** Drags files from outside the page onto the Dashboard and drops them (a DataTransfer of Files). */
+async function dropFiles(page: Page, files: FileFixture[]) {
+  const dataTransfer = await page.evaluateHandle(
+    (dropped) => {
+      const transfer = new DataTransfer();
+      for (const { name, mimeType, base64 } of dropped) {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], name, { type: mimeType }));
+      }
+      return transfer;
+    },
+    files.map(({ name, mimeType, buffer }) => ({ name, mimeType, base64: buffer.toString('base64') })),
+  );
+  const dashboard = page.locator('[data-testid=uploader] .uppy-Dashboard');
+  for (const type of ['dragenter', 'dragover', 'drop']) await dashboard.dispatchEvent(type, { dataTransfer });
+}
+
 const waitForStatus = (page: Page, filename: string, status: string, timeout = 60_000) =>
   expect.poll(() => statusOf(page, filename).catch(() => undefined), { timeout, interval: 250 }).toBe(status);
 
@@ -284,10 +301,11 @@ describe('the console in a real browser, through the public entry', () => {
     expect(problems).toEqual([]);
   });
 
-  it('deletes an asset after a confirmation', async () => {
+  it('takes two dropped files, and deletes one after a confirmation', async () => {
     const userId = uniqueUser('deleter');
     const { page, problems } = await signedIn(userId);
-    await upload(page, [textFile('keep.txt', 'keep me\n'), textFile('remove.txt', 'remove me\n')]);
+    await dropFiles(page, [textFile('keep.txt', 'keep me\n'), textFile('remove.txt', 'remove me\n')]);
+    await page.getByRole('button', { name: 'Upload 2 files' }).click();
     await waitForStatus(page, 'keep.txt', 'READY');
     await waitForStatus(page, 'remove.txt', 'READY');
     const removed = (await assetsOf(userId)).find((a) => a.filename === 'remove.txt');
