@@ -18,6 +18,7 @@ import {
   userToken,
 } from './browser.ts';
 import { type FileFixture, jpegImage, largePngImage, pdfDocument, pngImage, textFile } from './fixtures.ts';
+import { rateLimitPerMinute } from './global-setup.ts';
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
@@ -521,6 +522,35 @@ describe('the console in a real browser, through the public entry', () => {
     await page.getByRole('button', { name: 'Newer' }).click();
     await expect.poll(shown).toEqual(first);
     expect(await page.getByRole('button', { name: 'Newer' }).isDisabled()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('a 429 says when to try again (Retry-After)', async () => {
+    const userId = uniqueUser('hasty');
+    const authorization = `Bearer ${await userToken(userId)}`;
+    // Spend the user's budget for this minute, with enough of the minute left to look at.
+    for (;;) {
+      const retryAfter = await Promise.all(
+        Array.from({ length: rateLimitPerMinute + 20 }, async () => {
+          const response = await fetch(`${stack().lb}/assets?limit=1`, { headers: { authorization } });
+          await response.body?.cancel();
+          return Number(response.headers.get('retry-after') ?? 0);
+        }),
+      );
+      const longest = Math.max(...retryAfter);
+      expect(longest).toBeGreaterThan(0);
+      if (longest >= 15) break;
+      await new Promise((resolve) => setTimeout(resolve, (longest + 1) * 1000));
+    }
+    const { page, problems } = await signedIn(userId);
+    const problem = page.getByTestId('problem');
+    await expect
+      .poll(() => problem.textContent().catch(() => ''))
+      .toMatch(/^Too many requests\. Try again in \d+ s\./);
+    const seconds = Number(/in (\d+) s/.exec((await problem.textContent()) ?? '')?.[1]);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(60);
+    await screenshot(page, 'rate-limited');
     expect(problems).toEqual([]);
   });
 

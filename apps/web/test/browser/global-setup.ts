@@ -14,6 +14,7 @@ declare module 'vitest' {
 }
 
 const appDir = join(import.meta.dirname, '..', '..');
+export const rateLimitPerMinute = 200;
 
 /**
  * The console built (`dist`, what the bucket serves in AWS) and the whole stack as `pnpm dev`
@@ -32,6 +33,8 @@ export default async function setup(project: TestProject) {
     instances: 1,
     stage: `web${Date.now().toString(36).slice(-6)}`,
     webConsole: 'preview',
+    // Low enough for a test to spend a user's minute quickly, far above what a person's console uses.
+    appEnv: { RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute) },
   }).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw error;
