@@ -241,6 +241,7 @@ function render(r: {
   const sdk = median(throughput(of('sdk')));
   const oursCpu = median(of('ours').map((x) => x.cpuSeconds));
   const sdkCpu = median(of('sdk').map((x) => x.cpuSeconds));
+  const cpuMedian = (way: Round['way'], role: string) => median(of(way).map((x) => x.cpuOf(role))).toFixed(1);
   const sameEtags = new Set(rounds.map((x) => x.etag)).size === 1;
   const ms = (v: number) => v.toFixed(0);
   const stats = (values: number[]) => {
@@ -303,7 +304,7 @@ ${rounds
 upload service, which lists the parts first). moto's peak is per round (VmHWM reset before each), over the
 upload and its check (ours: also the pipeline reading the object). "CPU s" is the CPU time of every process
 of this stack during the upload (moto, this process, the apps, HAProxy, Redis): unlike the wall time, other
-work on the machine barely moves it. "This process" is the bench driver: the generator, both clients, and the
+work on the machine moves it far less. "This process" is the bench driver: the generator, both clients, and the
 Step Functions server and SQS poller of the local cloud.
 
 | | median MiB/s | median CPU s |
@@ -328,11 +329,12 @@ clients, the Step Functions server) peaked at ${mib(r.driverPeak)} MiB resident:
 **What bounds it here:** ${cpuLine(r.multipart.cpu)}. Both ways move the bytes over loopback into moto,
 one Python process on the same cores, whose per-part work (an MD5 for each ETag, spooling to disk) and join on
 complete (the "complete" column) are most of each round; the spread between rounds of one way is the other
-work on the machine. Our way adds ${rounds.find((x) => x.signCalls)?.signCalls ?? '?'} small calls through HAProxy (each a data API read and a
-ListParts at moto). The SDK's way instead signs every part's payload: SigV4 over the SHA-256 of the 5 MiB body
-(@smithy/signature-v4 \`getPayloadHash\` hashes any buffer body), computed in this process for the whole file
-(generating and hashing the ${mib(file.size)} MiB once here took ${(hashMs / 1000).toFixed(1)} s), while a presigned part URL is signed for
-\`UNSIGNED-PAYLOAD\`. So ours may come out ahead; in AWS, S3 rather than moto sets the pace.
+work on the machine (see "machine busy"). moto's CPU per file: ${cpuMedian('ours', 'moto')} s ours, ${cpuMedian('sdk', 'moto')} s SDK (medians). Our way
+adds ${rounds.find((x) => x.signCalls)?.signCalls ?? '?'} small calls through HAProxy to the upload service (each a data API read and a ListParts at moto).
+The SDK's way instead signs every part's payload: SigV4 over the SHA-256 of the 5 MiB body (@smithy/signature-v4
+\`getPayloadHash\` hashes any buffer body), in this process, where a presigned part URL is signed for
+\`UNSIGNED-PAYLOAD\`; this process's CPU per file: ${cpuMedian('ours', 'bench driver')} s ours, ${cpuMedian('sdk', 'bench driver')} s SDK (generating and
+hashing the ${mib(file.size)} MiB once, before the rounds, took ${(hashMs / 1000).toFixed(1)} s of wall time). In AWS, S3 rather than moto sets the pace.
 
 ## 2. Pipeline latency, upload to READY
 
