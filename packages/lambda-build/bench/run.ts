@@ -138,7 +138,14 @@ try {
     row(bare),
     '',
   ].join('\n');
-  await writeFile(join(import.meta.dirname, 'REPORT.md'), report);
+  const reportFile = join(import.meta.dirname, 'REPORT.md');
+  await writeFile(reportFile, report);
+  // As the repository's biome config wants Markdown (aligned tables), so the committed report passes lint.
+  await promisify(execFile)(join(import.meta.dirname, '../node_modules/.bin/biome'), [
+    'format',
+    '--write',
+    reportFile,
+  ]);
   console.log(report);
 } finally {
   await Promise.all(packages.map((pkg) => pkg.remove()));
