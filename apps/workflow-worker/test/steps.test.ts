@@ -104,7 +104,9 @@ describe('serviceTokenSource', () => {
 
 describe('whileDataApiUp', () => {
   const answered = (status: number) =>
-    new DataApiError(status, { error: { code: `E${status}`, message: 'answer' } });
+    new DataApiError(status, {
+      error: { code: status >= 500 ? 'InternalError' : 'BadRequest', message: 'answer' },
+    });
   const outcome = (error: Error) =>
     whileDataApiUp(() => Promise.reject(error)).catch(
       (e: Error & { errorType?: string }) => e.errorType ?? e,

@@ -6,11 +6,52 @@ import Type, { type Static } from 'typebox';
  */
 export const requestIdPattern = '^[A-Za-z0-9=;:._-]{1,200}$';
 
+/**
+ * Every error code an answer can carry: the one list, so a client narrows `error.code` and the
+ * OpenAPI documents enumerate them. A new code is added here first (the type refuses any other).
+ */
+export const errorCodes = [
+  // 400
+  'ValidationError',
+  'BadRequest',
+  'InvalidCursor',
+  'InvalidRequestContentException',
+  // 401, 403, 404, 405, 406
+  'Unauthorized',
+  'Forbidden',
+  'NotFound',
+  'MethodNotAllowed',
+  'NotAcceptable',
+  // 409: the request is well-formed but the asset's state refuses it
+  'Conflict',
+  'AssetDeleted',
+  'InvalidState',
+  'IllegalTransition',
+  'NotUploaded',
+  // 412, 413, 414, 415, 428, 429
+  'PreconditionFailed',
+  'PayloadTooLarge',
+  'UriTooLong',
+  'UnsupportedMediaType',
+  'PreconditionRequired',
+  'TooManyRequests',
+  // 5xx; 502/503/504 are also the load balancer's own answers
+  'InternalError',
+  'BadGateway',
+  'ServiceUnavailable',
+  'GatewayTimeout',
+  // Raised by the typed clients for an answer not in this shape (from a proxy, say), never sent
+  'UnexpectedResponse',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
 /** The one error shape every service returns for every 4xx and 5xx. */
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'Stable machine-readable code, e.g. NotFound, ValidationError' }),
+      code: Type.Enum(errorCodes, {
+        description: 'Stable machine-readable code, e.g. NotFound, ValidationError',
+      }),
       message: Type.String({ description: 'Human-readable explanation' }),
       requestId: Type.Optional(Type.String()),
       details: Type.Optional(
@@ -39,7 +80,7 @@ export class PublicError extends Error {
 
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options: PublicErrorOptions = {},
   ) {

@@ -1,5 +1,12 @@
 export * from './assets/index.ts';
-export { ErrorBody, PublicError, type PublicErrorOptions, requestIdPattern } from './errors.ts';
+export {
+  ErrorBody,
+  type ErrorCode,
+  errorCodes,
+  PublicError,
+  type PublicErrorOptions,
+  requestIdPattern,
+} from './errors.ts';
 export {
   defaultServiceAudience,
   defaultUserAudience,

@@ -1,8 +1,8 @@
-import { PublicError } from '@stateless/contracts';
+import { type ErrorCode, PublicError } from '@stateless/contracts';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
-const codeByStatus: Record<number, string> = {
+const codeByStatus: Record<number, ErrorCode> = {
   400: 'BadRequest',
   401: 'Unauthorized',
   403: 'Forbidden',

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requestIdPattern } from '@stateless/contracts';
+import { type ErrorCode, requestIdPattern } from '@stateless/contracts';
 import { type AppName, health, type Listener, routes, webConsole } from '@stateless/topology';
 import { freePort } from './ports.ts';
 import { startProcess, tcpOpen, waitUntilReady } from './processes.ts';
@@ -17,7 +17,7 @@ export const accessLogFile = 'lb-access.log';
  * An answer the load balancer gives itself, in the services' error shape with the request's id
  * (a log-format string: HAProxy fills in the id per request).
  */
-function ownAnswer(status: number, code: string, message: string) {
+function ownAnswer(status: number, code: ErrorCode, message: string) {
   const body = JSON.stringify({ error: { code, message, requestId: '__ID__' } }).replace(
     '__ID__',
     '%[var(txn.request_id)]',

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../errors.ts';
+import type { ErrorBody, ErrorCode } from '../errors.ts';
 import type {
   CreateAssetBody,
   InternalAsset,
@@ -11,7 +11,7 @@ import type {
 
 /** A non-2xx answer from the data API; `body` is the contracts error shape. */
 export class DataApiError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
   constructor(
     readonly status: number,
@@ -68,7 +68,7 @@ export function createDataApiInternalClient(options: DataApiInternalClientOption
       parsed = undefined;
     }
     if (!response.ok) {
-      const errorBody =
+      const errorBody: ErrorBody =
         parsed && typeof parsed === 'object' && 'error' in parsed
           ? (parsed as ErrorBody)
           : { error: { code: 'UnexpectedResponse', message: text.slice(0, 200) || response.statusText } };
