@@ -16,6 +16,7 @@ import type { S3Bucket } from '@cdktn/provider-aws/lib/s3-bucket/index.js';
 import { S3BucketCorsConfiguration } from '@cdktn/provider-aws/lib/s3-bucket-cors-configuration/index.js';
 import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
 import { resourceNames, routes } from '@stateless/topology';
+import { hashedFilesDir } from '@stateless/web/build-output';
 import type { ConsoleConfig } from '@stateless/web/console-config';
 import {
   contentSecurityPolicy,
@@ -296,9 +297,13 @@ export class WebStack extends EnvironmentStack {
       source,
       etag: Fn.filemd5(source),
       contentType: Fn.lookup(contentTypes, Fn.regex('[^.]*$', files.value), 'application/octet-stream'),
-      // Vite names what it emits under assets/ by content hash; the rest must be revalidated.
+      // The build names what it emits under hashedFilesDir by content hash; the rest must be revalidated.
       cacheControl: Token.asString(
-        conditional(Fn.startswith(files.value, 'assets/'), 'public, max-age=31536000, immutable', 'no-cache'),
+        conditional(
+          Fn.startswith(files.value, `${hashedFilesDir}/`),
+          'public, max-age=31536000, immutable',
+          'no-cache',
+        ),
       ),
     });
     const config: ConsoleConfig = {

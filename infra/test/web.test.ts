@@ -1,4 +1,5 @@
 import { resourceNames } from '@stateless/topology';
+import { hashedFilesDir } from '@stateless/web/build-output';
 import { contentSecurityPolicy } from '@stateless/web/security-headers';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentName } from '../src/environments.ts';
@@ -15,6 +16,15 @@ const resolved = (value: unknown, environment: EnvironmentName = 'dev') =>
   resolveRefs(typeof value === 'string' ? value : JSON.stringify(value), 'web', environment);
 
 describe.each(['dev', 'prod'] as const)('the %s web stack', (environment) => {
+  it("caches forever only the build's content-hashed files (under hashedFilesDir, not the API's /assets)", () => {
+    const built = resources(web(environment), 'aws_s3_object').filter(([, o]) => o.for_each !== undefined);
+    expect(built).toHaveLength(1);
+    const cacheControl = String(built[0]?.[1].cache_control);
+    expect(cacheControl).toContain(`startswith(each.value, "${hashedFilesDir}/")`);
+    expect(cacheControl).toContain('immutable');
+    expect(cacheControl).not.toContain('"assets/"');
+  });
+
   it('keeps the console bucket private: only this distribution reads it, through origin access control', () => {
     const [bucketId] = consoleBucketOf(environment) ?? ['no console bucket'];
     const [, block] = onlyResource(web(environment), 'aws_s3_bucket_public_access_block');
