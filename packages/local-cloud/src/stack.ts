@@ -199,7 +199,17 @@ function startWebConsole(mode: 'dev' | 'preview', port: number, env: Record<stri
   return startProcess({
     name: 'web-console',
     command: process.execPath,
-    args: [...vite, '--configLoader', 'native', '--host', '127.0.0.1', '--port', String(port)],
+    // --bypass-lock: Vite 8 refuses a second server of one project, and every stack (a test's, `pnpm dev`) has its own.
+    args: [
+      ...vite,
+      '--configLoader',
+      'native',
+      '--bypass-lock',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
     cwd: webDir,
     // The dev sign-in mints tokens with the stack's key; the CSP allows the S3 stand-in.
     env: { AUTH_JWT_SECRET: env.AUTH_JWT_SECRET, AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL },
