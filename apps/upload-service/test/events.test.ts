@@ -50,6 +50,18 @@ describe('upload events (EventBridge Object Created via SQS)', () => {
     expect((await dataApi.getAsset(assetId)).status).not.toBe('PENDING');
   });
 
+  it('starts no execution for an asset the pipeline already moved on (past UPLOADED), even one that never had one', async () => {
+    const { assetId, key } = await pendingUpload();
+    // As an imported or seeded asset would be: processed, with no execution of its own.
+    for (const status of ['UPLOADED', 'PROCESSING', 'READY'] as const)
+      await dataApi.moveStatus(assetId, { status });
+    expect(await handleUploadEvents({ Records: [objectCreated('late', key)] })).toEqual({
+      batchItemFailures: [],
+    });
+    expect(await executionsOf(assetId)).toEqual([]);
+    expect((await dataApi.getAsset(assetId)).status).toBe('READY');
+  });
+
   it('ignores events that are not for an original, and reports the records that failed', async () => {
     const ignored = await handleUploadEvents({
       Records: [

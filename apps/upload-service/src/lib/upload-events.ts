@@ -36,8 +36,9 @@ function uploadedObjectOf(body: string): PipelineInput | undefined {
 /**
  * S3 "Object Created" events (EventBridge → SQS → this function): the asset moves
  * PENDING → UPLOADED and its pipeline starts, once. Both steps are idempotent, so a
- * duplicated or redelivered event does nothing new: the status move repeats as a no-op and
- * the execution is named after the asset (ExecutionAlreadyExists = already started).
+ * duplicated or redelivered event does nothing new: the status move repeats as a no-op (or
+ * is refused once the pipeline has moved the asset on) and the execution is named after the
+ * asset (ExecutionAlreadyExists = already started).
  * Records that failed are returned for SQS to redeliver (then the dead-letter queue).
  */
 export function createUploadEventHandler(deps: {
@@ -55,10 +56,12 @@ export function createUploadEventHandler(deps: {
         deps.log.warn({ assetId: input.assetId }, 'object created for an unknown asset; ignored');
         return;
       }
-      // 409: already past UPLOADED (a redelivery after the pipeline began) or deleted.
-      if (!(error instanceof DataApiError && error.status === 409)) throw error;
-      const asset = await deps.dataApi.getAsset(input.assetId);
-      if (asset.status === 'DELETED') return;
+      // 409: past UPLOADED (only the pipeline moves an asset on, so it began: this is a
+      // redelivery) or deleted. Starting it again would be a no-op in AWS (ExecutionAlreadyExists)
+      // and, for an asset that never had an execution (imported, seeded), a run of the whole
+      // pipeline on an asset that is already done.
+      if (error instanceof DataApiError && error.status === 409) return;
+      throw error;
     }
     try {
       await deps.sfn.send(
