@@ -187,22 +187,42 @@ const stack = await startStack();
 const failures: string[] = [];
 let ran = 0;
 try {
-  for (const snippet of snippets) {
-    const script = snippet.commands.map((c) => (c in instead ? (instead[c]?.run ?? '') : c)).filter(Boolean);
-    if (script.length === 0) continue;
-    const where = `${snippet.file}:${snippet.line}`;
-    console.log(`docs-check: ${where} (${script.length} command${script.length > 1 ? 's' : ''})`);
-    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script.join('\n')], {
-      cwd: cwdOf(snippet.file),
+  // One shell per README, its blocks in order, as a reader runs them in one terminal: later blocks
+  // use what earlier ones set (the upload-service README's $API and $auth). `-e` stops at the first
+  // failing command; a marker before each block tells which one it was and splits the output.
+  for (const file of [...new Set(snippets.map((s) => s.file))]) {
+    const blocks = snippets
+      .filter((s) => s.file === file)
+      .map((s) => ({
+        snippet: s,
+        script: s.commands.map((c) => (c in instead ? (instead[c]?.run ?? '') : c)).filter(Boolean),
+      }))
+      .filter((b) => b.script.length > 0);
+    if (blocks.length === 0) continue;
+    const script = blocks.flatMap((b, i) => [`printf '\\n::block ${i}\\n'`, ...b.script]).join('\n');
+    console.log(
+      `docs-check: ${file} (${blocks.length} blocks, ${blocks.reduce((n, b) => n + b.script.length, 0)} commands)`,
+    );
+    const result = spawnSync('bash', ['-e', '-c', script], {
+      cwd: cwdOf(file),
       encoding: 'utf8',
-      timeout: 300_000,
+      timeout: 600_000,
     });
-    ran += script.length;
-    const expected = prints[snippet.commands[0] as string];
-    if (result.status !== 0)
-      failures.push(`${where}: exit ${result.status ?? result.signal}\n${result.stdout}${result.stderr}`);
-    else if (expected && !expected.test(result.stdout))
-      failures.push(`${where}: printed what its README does not say (${expected}):\n${result.stdout}`);
+    const parts = result.stdout.split(/\n::block (\d+)\n/);
+    // parts: [before, index, output, index, output, ...]
+    const outputs = new Map<number, string>();
+    for (let k = 1; k < parts.length; k += 2) outputs.set(Number(parts[k]), parts[k + 1] ?? '');
+    const reached = Math.max(-1, ...outputs.keys());
+    blocks.forEach((b, i) => {
+      if (i <= reached) ran += b.script.length;
+      const where = `${b.snippet.file}:${b.snippet.line}`;
+      const expected = prints[b.snippet.commands[0] as string];
+      const output = outputs.get(i) ?? '';
+      if (result.status !== 0 && i === reached)
+        failures.push(`${where}: exit ${result.status ?? result.signal}\n${output}${result.stderr}`);
+      else if (result.status === 0 && expected && !expected.test(output))
+        failures.push(`${where}: printed what its README does not say (${expected}):\n${output}`);
+    });
   }
 } finally {
   await stopStack(stack);
