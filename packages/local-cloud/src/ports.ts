@@ -1,7 +1,23 @@
 import { createServer } from 'node:net';
 
-/** A free TCP port on loopback (the OS picks it; it stays free until someone binds it). */
-export function freePort(): Promise<number> {
+/**
+ * Ports this process has handed out: the OS can give the same free port to two calls made before
+ * either is bound (CI saw one app instance get its public and internal listeners on one port).
+ */
+const handedOut = new Set<number>();
+
+/** A free TCP port on loopback, never one this process handed out before (it stays free until bound). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await osFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function osFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
