@@ -96,6 +96,12 @@ describe('ETags', () => {
     expect(statusOf(() => parseEntityTags('W/"v3"', 'If-Match', false))).toBe('412 PreconditionFailed');
     expect(parseEntityTags('"abc"', 'If-Match', false)).toEqual({ any: false, versions: [] });
     expect(parseEntityTags('W/"v3"', 'If-None-Match', true)).toEqual({ any: false, versions: [3] });
+    // An opaque tag may hold commas, and OWS may be tabs (Schemathesis sent both in one header).
+    expect(parseEntityTags('"a,b", "v4"', 'If-Match', false)).toEqual({ any: false, versions: [4] });
+    expect(parseEntityTags('"q/Q,<*-"\t,   \t  W/"H" \t', 'If-Match', false)).toEqual({
+      any: false,
+      versions: [],
+    });
   });
 
   it('reject malformed headers with a 400', () => {

@@ -105,8 +105,13 @@ if (values.target || values.url) {
     // still holds in its last phase.
     appEnv: { RATE_LIMIT_PER_MINUTE: '100000000', CACHE_TTL_SECONDS: '3600' },
   });
-  const stop = () => void stack.stop().then(() => process.exit(130));
-  process.once('SIGINT', stop);
+  // The stack's processes outlive this one unless stopped: stop them on Ctrl-C or a kill too.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => void stack.stop().then(() => process.exit(code)));
+  }
   try {
     results = await runScenarios(stack, options);
   } finally {

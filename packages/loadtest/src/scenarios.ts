@@ -56,6 +56,11 @@ export class Dataset {
    * executions in memory; AWS keeps them running): left out of the upload invariants, and reported.
    */
   readonly lostToRestart: string[] = [];
+  /**
+   * Uploads whose executions ended before that restart: READY, checked as such, but the restarted
+   * stand-in no longer lists their executions (AWS keeps the history 90 days), so not counted.
+   */
+  readonly runBeforeRestart: string[] = [];
   private coldOffset = 0;
   constructor(
     readonly hot: SeededAsset[],
@@ -77,6 +82,7 @@ export class Dataset {
         ownerId: this.uploader.ownerId,
         acknowledged: this.uploaded,
         excluded: this.lostToRestart,
+        executionsForgotten: this.runBeforeRestart,
       }
     );
   }
@@ -171,6 +177,7 @@ async function restartStepFunctions(
   };
   const atStop = await Promise.all(before.map(statusOf));
   data.lostToRestart.push(...before.filter((_, i) => atStop[i] !== 'READY'));
+  data.runBeforeRestart.push(...data.uploaded.filter((id) => !data.lostToRestart.includes(id)));
   facts['executions running at the stop'] = running.length;
   const whileDown = await Promise.all([1, 2, 3].map((i) => upload(`while-down-${i}.png`)));
   data.uploaded.push(...whileDown);

@@ -1,11 +1,12 @@
-import { PublicError } from '@stateless/contracts';
+import { entityTagPattern, maxEntityTags, PublicError } from '@stateless/contracts';
 
 /** The strong ETag of an asset's representation: it changes exactly when `version` does. */
 export const etagOf = (version: number) => `"v${version}"`;
 
 export type Precondition = { any: true } | { any: false; versions: number[] };
 
-const entityTag = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/;
+/** One list element and what ends it: a comma or the end. OWS is spaces and tabs. */
+const listElement = new RegExp(String.raw`[ \t]*${entityTagPattern}[ \t]*(,|$)`, 'y');
 
 /**
  * Parses an `If-Match` / `If-None-Match` value: `*` or a comma-separated list of
@@ -16,17 +17,19 @@ export function parseEntityTags(header: string, name: string, weakMatches: boole
   const value = header.trim();
   if (value === '*') return { any: true };
   const versions: number[] = [];
-  const parts = value.split(',').map((p) => p.trim());
-  if (parts.length > 20 || parts.some((p) => p === '')) throw badHeader(name);
   let strongTags = 0;
-  for (const part of parts) {
-    const match = entityTag.exec(part);
-    if (!match) throw badHeader(name);
+  listElement.lastIndex = 0;
+  for (let count = 1; ; count++) {
+    const match = listElement.exec(value);
+    if (!match || count > maxEntityTags) throw badHeader(name);
+    const [, weak, opaque = '', separator] = match;
     // If-Match uses the strong comparison (a weak tag never matches); If-None-Match the weak one.
-    if (match[1] && !weakMatches) continue;
-    strongTags += 1;
-    const version = /^v([1-9]\d{0,14})$/.exec(match[2] ?? '');
-    if (version?.[1]) versions.push(Number(version[1]));
+    if (!weak || weakMatches) {
+      strongTags += 1;
+      const version = /^v([1-9]\d{0,14})$/.exec(opaque);
+      if (version?.[1]) versions.push(Number(version[1]));
+    }
+    if (separator === '') break;
   }
   // Only weak tags: the precondition can never hold, and "has changed" would send the client
   // round a re-read that brings back the same ETag.

@@ -102,14 +102,21 @@ export const ListAssetsQuery = Type.Object(
 );
 export type ListAssetsQuery = Static<typeof ListAssetsQuery>;
 
+/**
+ * An entity tag as RFC 9110 §8.8.3 writes it: the weak prefix, then the opaque tag in quotes, which
+ * may hold commas (so a list of them is not split on commas). The header schemas and the data API's
+ * parser (apps/data-api/src/lib/etag.ts) are both built from it.
+ */
+export const entityTagPattern = String.raw`(W/)?"([\x21\x23-\x7e\x80-\xff]*)"`;
+/** How many entity tags an If-Match or If-None-Match list may hold. */
+export const maxEntityTags = 20;
+
 /** The precondition of an edit: without it the API answers 428, with a stale ETag 412. */
-/** An entity tag as RFC 9110 §8.8.3 writes it (what apps/data-api/src/lib/etag.ts parses). */
-const entityTag = String.raw`(W/)?"[\x21\x23-\x7e\x80-\xff]*"`;
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.String({
-    description: 'The ETag you last read (e.g. "v3"), or * for any current version; at most 20 tags',
-    pattern: String.raw`^\s*(\*|${entityTag}(\s*,\s*${entityTag}){0,19})\s*$`,
+    description: `The ETag you last read (e.g. "v3"), or * for any current version; at most ${maxEntityTags} tags`,
+    pattern: String.raw`^\s*(\*|${entityTagPattern}(\s*,\s*${entityTagPattern}){0,${maxEntityTags - 1}})\s*$`,
   }),
 });
 export type IfMatchHeaders = Static<typeof IfMatchHeaders>;
