@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { requestIdPattern } from '@stateless/contracts';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import {
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { toPublicError } from './errors-plugin.ts';
 
 const safeId = new RegExp(requestIdPattern);
@@ -23,7 +29,7 @@ export function serviceOptions(options: { logLevel: string; bodyLimit?: number }
     },
     requestIdHeader: false,
     // The name the error bodies and the docs use (Fastify's default log key is `reqId`).
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: (req) => requestIdOf(req.headers),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     return503OnClosing: true,
