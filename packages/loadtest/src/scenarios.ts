@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { uploadEvents } from '@stateless/topology';
 import type { GeneratorConfig } from './generator.ts';
 import { type Mix, readOnlyMix } from './mix.ts';
@@ -196,35 +196,22 @@ async function restartStepFunctions(
 }
 
 /** Waits until the upload events queue holds nothing, visible or in flight (bounded: 5 minutes). */
-async function drainUploadEvents(info: {
-  awsEndpoint: string;
-  region: string;
-  uploadEventsQueueUrl: string;
-}) {
-  const sqs = new SQSClient({
-    region: info.region,
-    endpoint: info.awsEndpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  try {
-    const deadline = Date.now() + 300_000;
-    for (let empty = 0; empty < 2; ) {
-      const { Attributes = {} } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: info.uploadEventsQueueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const left =
-        Number(Attributes.ApproximateNumberOfMessages) +
-        Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-      empty = left === 0 ? empty + 1 : 0;
-      if (Date.now() > deadline)
-        throw new Error(`the seeding's ${left} upload events did not drain in 5 minutes`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  } finally {
-    sqs.destroy();
+async function drainUploadEvents(sqs: SQSClient, queueUrl: string) {
+  const deadline = Date.now() + 300_000;
+  for (let empty = 0; empty < 2; ) {
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const left =
+      Number(Attributes.ApproximateNumberOfMessages) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    empty = left === 0 ? empty + 1 : 0;
+    if (Date.now() > deadline)
+      throw new Error(`the seeding's ${left} upload events did not drain in 5 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
@@ -251,7 +238,7 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
     const data = await prepareDataset(stores, options, stack.userToken);
     // Seeding puts every original in S3, and S3 sends an Object Created event for each: the upload
     // function must have taken them all (each a no-op: the asset is READY) before the load starts.
-    await drainUploadEvents(stack.cloud.info);
+    await drainUploadEvents(stores.sqs, stack.cloud.info.uploadEventsQueueUrl);
     // A running service's cache holds its hot assets: every one is read once first, or each phase's
     // first reads of the Zipf tail would wait on DynamoDB (here moto, one Python process). The cold
     // tail stays uncached: the `cold` kind measures that path.

@@ -6,6 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -56,6 +57,7 @@ export function openStores(info: StoresInfo) {
     { region: info.region },
     { ...config, endpoint: info.stepFunctionsEndpoint },
   );
+  const sqs = new SQSClient(config);
   const redis = new Redis(info.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // down during the Redis scenario on purpose; commands still fail loudly
   return {
@@ -63,12 +65,14 @@ export function openStores(info: StoresInfo) {
     documents,
     s3,
     sfn,
+    sqs,
     redis,
     close() {
       documents.destroy();
       dynamodb.destroy();
       s3.destroy();
       sfn.destroy();
+      sqs.destroy();
       redis.disconnect();
     },
   };

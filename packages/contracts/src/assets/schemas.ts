@@ -112,7 +112,6 @@ export const entityTagPattern = String.raw`(W/)?"([\x21\x23-\x7e\x80-\xff]*)"`;
 export const maxEntityTags = 20;
 
 /** The precondition of an edit: without it the API answers 428, with a stale ETag 412. */
-
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.String({
     description: `The ETag you last read (e.g. "v3"), or * for any current version; at most ${maxEntityTags} tags`,
