@@ -40,7 +40,10 @@ fi
 pnpm_version=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
   echo "installing pnpm $pnpm_version"
-  npm install -g --silent "pnpm@$pnpm_version"
+  # Next to the npm on PATH, so pnpm lands in a folder on PATH. A plain -g would follow the node
+  # that runs npm, which after the step above is the project's, and put pnpm in .local/node.
+  npm install -g --silent --prefix "$(dirname "$(dirname "$(command -v npm)")")" "pnpm@$pnpm_version"
+  hash -r
 fi
 
 export TURBO_TELEMETRY_DISABLED=1
