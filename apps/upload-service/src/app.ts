@@ -55,7 +55,12 @@ export async function buildApp(config: UploadServiceConfig) {
     serviceOptions({ logLevel: config.LOG_LEVEL, bodyLimit: 1024 * 1024 }),
   ).withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ErrorBody);
-  const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const s3 = createS3Client(
+    { region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE },
+    // Since client-s3 3.729 the SDK signs a CRC32 of the (empty) body into every presigned part
+    // URL by default; S3 then refuses the real part (BadDigest). moto does not check it.
+    { requestChecksumCalculation: 'WHEN_REQUIRED' },
+  );
   const sfn = createSfnClient({ region: config.AWS_REGION });
   app.addHook('onClose', async () => {
     s3.destroy();

@@ -122,6 +122,12 @@ describe('multipart upload', () => {
     }
     const single = (await call('GET', `${base}/2?${q}`, alice)).json();
     expect(single).toMatchObject({ expires: 3600, assetId });
+    // A checksum signed into a part URL is one of a body the service never saw (the SDK's default
+    // signs the CRC32 of an empty body); S3 refuses every real part against it, moto checks none.
+    for (const url of [...Object.values<string>(batch.presignedUrls), single.url]) {
+      const signed = [...new URL(url).searchParams.keys()].map((name) => name.toLowerCase());
+      expect(signed.filter((name) => name.includes('checksum'))).toEqual([]);
+    }
     const listed = (await call('GET', `${base}?${q}`, alice)).json();
     expect(listed.map((p: { PartNumber: number; Size: number }) => [p.PartNumber, p.Size])).toEqual([
       [1, part.length],
