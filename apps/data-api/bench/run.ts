@@ -32,6 +32,7 @@ const roundSeconds = 4;
 const connections = 32;
 const assetCount = 1_000;
 const secret = randomBytes(32).toString('base64url');
+const serviceSecret = randomBytes(32).toString('base64url');
 
 interface Measured {
   name: string;
@@ -175,6 +176,7 @@ try {
     REDIS_URL: cloud.info.redisUrl,
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
+    SERVICE_TOKEN_SECRET: serviceSecret,
     SERVICE_AUDIENCE: 'stateless-internal',
     CURSOR_SECRET: randomBytes(32).toString('base64url'),
     CACHE_TTL_SECONDS: 300,
@@ -246,7 +248,7 @@ try {
   // Zipf over the 999 assets not read yet (a cold cache), s = 1.1.
   const rank = zipfSampler(assetCount - 1, 1.1);
   const zipfIds = ids.slice(1);
-  const serviceAuth = { authorization: `Bearer ${await mintServiceToken(secret, 'bench')}` };
+  const serviceAuth = { authorization: `Bearer ${await mintServiceToken(serviceSecret, 'bench')}` };
   const metricsOf = async () =>
     (await (
       await fetch(`${info.urls.cachedInternal}/internal/metrics`, { headers: serviceAuth })

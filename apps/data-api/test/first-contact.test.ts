@@ -197,6 +197,7 @@ describe('item 5: a bad environment', () => {
           ASSETS_BUCKET: 'b',
           REDIS_URL: 'redis://127.0.0.1:1',
           CURSOR_SECRET: 'c'.repeat(32),
+          SERVICE_TOKEN_SECRET: 's'.repeat(32),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -11,6 +11,8 @@ import { buildApps, type DataApiConfig } from '../src/app.ts';
 import { swaggerUiDocs } from '../src/plugins/external/swagger-ui.ts';
 
 export const secret = 'test-secret-that-is-at-least-32-characters-long';
+/** The service token key: apart from the user token key, as in AWS (SERVICE_TOKEN_SECRET). */
+export const serviceSecret = 'test-service-secret-that-is-at-least-32-characters';
 export const cursorSecret = 'cursor-secret-that-is-at-least-32-characters';
 
 /** A config for the local cloud of this test run; a unique key prefix keeps test files apart in Redis. */
@@ -28,6 +30,7 @@ export function testConfig(overrides: Partial<DataApiConfig> = {}): DataApiConfi
     REDIS_URL: cloud.redisUrl,
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
+    SERVICE_TOKEN_SECRET: serviceSecret,
     SERVICE_AUDIENCE: 'stateless-internal',
     CURSOR_SECRET: cursorSecret,
     CACHE_TTL_SECONDS: 60,
@@ -106,7 +109,7 @@ export async function startInstance(config: DataApiConfig, listen = true) {
 export const uniqueOwner = (label = 'user') => `${label}-${randomUUID()}`;
 export const userToken = (userId: string, options = {}) => mintUserToken(secret, userId, options);
 export const serviceToken = (name = 'workflow-worker', options = {}) =>
-  mintServiceToken(secret, name, options);
+  mintServiceToken(serviceSecret, name, options);
 
 export const newAsset = (ownerId: string, overrides: Partial<CreateAssetBody> = {}): CreateAssetBody => {
   const id = randomUUID();
@@ -164,6 +167,7 @@ export async function startServerProcess(env: Record<string, string> = {}) {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       AUTH_JWT_SECRET: secret,
+      SERVICE_TOKEN_SECRET: serviceSecret,
       CURSOR_SECRET: cursorSecret,
       REDIS_KEY_PREFIX: `server-test-${port}:`,
       ...env,

@@ -9,6 +9,7 @@ import {
   type Instance,
   newAsset,
   secret,
+  serviceSecret,
   serviceToken,
   startInstance,
   testConfig,
@@ -47,6 +48,7 @@ const invoke = (events: unknown[]) =>
     ...inject('cloud').env,
     LOG_LEVEL: 'warn',
     AUTH_JWT_SECRET: secret,
+    SERVICE_TOKEN_SECRET: serviceSecret,
     CURSOR_SECRET: cursorSecret,
     INTERNAL_TARGET_GROUP_ARN: targetGroups.internal,
   });

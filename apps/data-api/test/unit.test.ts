@@ -19,6 +19,7 @@ import { Metrics } from '../src/lib/metrics.ts';
 import { type AssetRecord, isLive, objectKeysOf, toInternal, toPublic } from '../src/lib/record.ts';
 
 const secret = 'unit-secret-that-is-at-least-32-characters';
+const serviceSecret = 'unit-service-secret-that-is-at-least-32-characters';
 
 const record = (overrides: Partial<AssetRecord> = {}): AssetRecord => ({
   id: 'a1',
@@ -185,6 +186,7 @@ describe('auth', () => {
   const settings = {
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
+    SERVICE_TOKEN_SECRET: serviceSecret,
     SERVICE_AUDIENCE: 'stateless-internal',
   };
   const verifier = createVerifier(settings);
@@ -199,12 +201,23 @@ describe('auth', () => {
 
   it('takes the owner from a user token and the service from a service token', async () => {
     expect(await verifier.user(await mintUserToken(secret, 'alice'))).toEqual({ sub: 'alice' });
-    expect(await verifier.service(await mintServiceToken(secret, 'worker'))).toEqual({ sub: 'worker' });
+    expect(await verifier.service(await mintServiceToken(serviceSecret, 'worker'))).toEqual({
+      sub: 'worker',
+    });
   });
 
   it('refuses a token for the other audience, a wrong key, an expired token and a bad issuer', async () => {
     expect(await rejected(verifier.service(await mintUserToken(secret, 'alice')))).toBe('401 Unauthorized');
-    expect(await rejected(verifier.user(await mintServiceToken(secret, 'worker')))).toBe('401 Unauthorized');
+    expect(await rejected(verifier.user(await mintServiceToken(serviceSecret, 'worker')))).toBe(
+      '401 Unauthorized',
+    );
+    // Signed with the other kind's key, with the right audience: refused too.
+    expect(await rejected(verifier.service(await mintServiceToken(secret, 'worker')))).toBe(
+      '401 Unauthorized',
+    );
+    expect(await rejected(verifier.user(await mintUserToken(serviceSecret, 'alice')))).toBe(
+      '401 Unauthorized',
+    );
     expect(await rejected(verifier.user(await mintUserToken(`${secret}-other`, 'alice')))).toBe(
       '401 Unauthorized',
     );
@@ -227,7 +240,9 @@ describe('auth', () => {
   });
 
   it('needs exactly one key source', () => {
-    expect(() => createVerifier({ AUTH_AUDIENCE: 'a', SERVICE_AUDIENCE: 's' })).toThrow(ConfigError);
+    expect(() =>
+      createVerifier({ AUTH_AUDIENCE: 'a', SERVICE_TOKEN_SECRET: serviceSecret, SERVICE_AUDIENCE: 's' }),
+    ).toThrow(ConfigError);
     expect(() => createVerifier({ ...settings, AUTH_JWKS_URL: 'https://idp/jwks.json' })).toThrow(
       /exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL/,
     );

@@ -7,7 +7,7 @@ import type { uploadServiceEnv } from '@stateless/config';
 import {
   createDataApiInternalClient,
   ErrorBody,
-  mintServiceToken,
+  serviceTokenSource,
   uploadsBasePath,
   uploadsDocsPrefix,
 } from '@stateless/contracts';
@@ -26,27 +26,6 @@ import { createUploads } from './lib/uploads.ts';
 import { uploadsRoutes } from './routes/uploads.ts';
 
 export type UploadServiceConfig = Static<typeof uploadServiceEnv>;
-
-const serviceTokenSeconds = 300;
-
-/**
- * A service token for the data API, minted once and reused until a minute before it expires
- * (signing per request would be wasted work). Needs AUTH_JWT_SECRET: with a JWKS identity
- * provider the service would get its token from that provider instead (not built yet).
- */
-function serviceTokens(config: UploadServiceConfig) {
-  let cached: { token: string; refreshAt: number } | undefined;
-  return async () => {
-    if (cached && cached.refreshAt > Date.now()) return cached.token;
-    if (!config.AUTH_JWT_SECRET) throw new Error('AUTH_JWT_SECRET is needed to call the data API');
-    const token = await mintServiceToken(config.AUTH_JWT_SECRET, 'upload-service', {
-      ttl: serviceTokenSeconds,
-      audience: config.SERVICE_AUDIENCE,
-    });
-    cached = { token, refreshAt: Date.now() + (serviceTokenSeconds - 60) * 1000 };
-    return token;
-  };
-}
 
 /** The upload service: the Companion S3 routes Uppy calls, health, and (lambda.ts) the upload event handler. */
 export async function buildApp(config: UploadServiceConfig) {
@@ -83,7 +62,9 @@ export async function buildApp(config: UploadServiceConfig) {
   );
   const dataApi = createDataApiInternalClient({
     baseUrl: config.DATA_API_INTERNAL_URL,
-    token: serviceTokens(config),
+    token: serviceTokenSource(config.SERVICE_TOKEN_SECRET, 'upload-service', {
+      audience: config.SERVICE_AUDIENCE,
+    }),
   });
   await app.register(uploadsRoutes, {
     uploads: createUploads(

@@ -3,13 +3,13 @@ import { createSfnClient } from '@stateless/aws';
 import { createDataApiInternalClient, mintServiceToken, mintUserToken } from '@stateless/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createUploadEventHandler } from '../src/lib/upload-events.ts';
-import { app, cloud, dataApiUrl, handleUploadEvents, secret } from './service.ts';
+import { app, cloud, dataApiUrl, handleUploadEvents, secret, serviceSecret } from './service.ts';
 
 const sfn = createSfnClient({ region: cloud.region });
 afterAll(() => sfn.destroy());
 const dataApi = createDataApiInternalClient({
   baseUrl: dataApiUrl,
-  token: () => mintServiceToken(secret, 'events-test'),
+  token: () => mintServiceToken(serviceSecret, 'events-test'),
 });
 
 /** A PENDING asset created the way Uppy does (GET /uploads/s3/params). */

@@ -8,6 +8,7 @@ const config = loadEnv(uploadServiceEnv, {
   LOG_LEVEL: 'silent',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
   AUTH_JWT_SECRET: 'health-test-secret-of-at-least-32-characters',
+  SERVICE_TOKEN_SECRET: 'health-test-service-secret-of-at-least-32-characters',
 });
 const { app } = await buildApp(config);
 const { app: misconfigured } = await buildApp({ ...config, ASSETS_BUCKET: 'no-such-bucket' });

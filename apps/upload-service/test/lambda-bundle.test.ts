@@ -10,7 +10,7 @@ import {
 } from '@stateless/lambda-build/testing';
 import type { ALBResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cloud, dataApiUrl, secret } from './service.ts';
+import { cloud, dataApiUrl, secret, serviceSecret } from './service.ts';
 
 /**
  * The deployment package itself: the app's `build` script, then `lambda.handler` from the
@@ -23,7 +23,7 @@ let pkg: BuiltPackage;
 const sfn = createSfnClient({ region: cloud.region });
 const dataApi = createDataApiInternalClient({
   baseUrl: dataApiUrl,
-  token: () => mintServiceToken(secret, 'lambda-bundle-test'),
+  token: () => mintServiceToken(serviceSecret, 'lambda-bundle-test'),
 });
 
 beforeAll(async () => {
@@ -40,6 +40,7 @@ const invoke = <T>(events: unknown[]) =>
     LOG_LEVEL: 'warn',
     DATA_API_INTERNAL_URL: dataApiUrl,
     AUTH_JWT_SECRET: secret,
+    SERVICE_TOKEN_SECRET: serviceSecret,
   });
 
 /** An SQS record as Lambda's event source mapping delivers it: an EventBridge Object Created event. */

@@ -4,7 +4,7 @@ import { mintUserToken } from '@stateless/contracts';
 import { metricCatalogue } from '@stateless/observability';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { cloud, dataApiUrl, secret } from './service.ts';
+import { cloud, dataApiUrl, secret, serviceSecret } from './service.ts';
 
 interface EmfDocument {
   _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] };
@@ -26,6 +26,7 @@ beforeAll(async () => {
       LOG_LEVEL: 'silent',
       DATA_API_INTERNAL_URL: dataApiUrl,
       AUTH_JWT_SECRET: secret,
+      SERVICE_TOKEN_SECRET: serviceSecret,
       METRICS_NAMESPACE: namespace,
     }),
   ));

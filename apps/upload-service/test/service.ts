@@ -6,9 +6,11 @@ import { buildApp } from '../src/app.ts';
 
 /** The upload service on the local cloud, with the data API's internal app in-process. */
 export const secret = 'upload-test-secret-that-is-at-least-32-characters';
+/** What the upload service mints its data-API tokens with, and the data API verifies them with. */
+export const serviceSecret = 'upload-test-service-secret-of-at-least-32-characters';
 export const cloud = inject('cloud');
-// The data API's own test config (unique Redis prefix), signing with this file's secret.
-const dataApiConfig = testConfig({ AUTH_JWT_SECRET: secret });
+// The data API's own test config (unique Redis prefix), with this file's secrets.
+const dataApiConfig = testConfig({ AUTH_JWT_SECRET: secret, SERVICE_TOKEN_SECRET: serviceSecret });
 export const dataApi = await buildApps(dataApiConfig);
 export const dataApiUrl = await dataApi.internalApp.listen({ port: 0, host: '127.0.0.1' });
 export const { app, handleUploadEvents } = await buildApp(
@@ -17,6 +19,7 @@ export const { app, handleUploadEvents } = await buildApp(
     LOG_LEVEL: 'silent',
     DATA_API_INTERNAL_URL: dataApiUrl,
     AUTH_JWT_SECRET: secret,
+    SERVICE_TOKEN_SECRET: serviceSecret,
   }),
 );
 afterAll(async () => {

@@ -9,12 +9,11 @@ import {
 } from '@aws-sdk/client-sfn';
 import { createS3Client, createSfnClient } from '@stateless/aws';
 import { loadEnv, workflowWorkerEnv } from '@stateless/config';
-import { createDataApiInternalClient } from '@stateless/contracts';
+import { createDataApiInternalClient, serviceTokenSource } from '@stateless/contracts';
 import { buildApps } from '@stateless/data-api';
 import { testConfig } from '@stateless/data-api/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { serviceTokenSource } from '../src/data-api.ts';
 
 /**
  * The whole pipeline on the local Step Functions server, with the worker at the cloud's
@@ -22,7 +21,7 @@ import { serviceTokenSource } from '../src/data-api.ts';
  */
 const cloud = inject('cloud');
 const secret = 'outage-test-secret-that-is-at-least-32-characters';
-const dataApis = await buildApps(testConfig({ AUTH_JWT_SECRET: secret }));
+const dataApis = await buildApps(testConfig({ SERVICE_TOKEN_SECRET: secret }));
 
 type Answer = 'unavailable' | 'dropped' | 'forbidden';
 /** What the next requests get instead of the data API's answer (`undefined`: passed on); then all pass. */
@@ -70,7 +69,10 @@ const sfn = createSfnClient({ region: cloud.region }, { endpoint: cloud.stepFunc
 
 beforeAll(async () => {
   const upstream = await dataApis.internalApp.listen({ port: 0, host: '127.0.0.1' });
-  dataApi = createDataApiInternalClient({ baseUrl: upstream, token: serviceTokenSource(secret) });
+  dataApi = createDataApiInternalClient({
+    baseUrl: upstream,
+    token: serviceTokenSource(secret, 'workflow-worker'),
+  });
   flaky.on('request', (request, response) => {
     relay(upstream, request, response).catch(() => response.destroy());
   });
@@ -78,7 +80,7 @@ beforeAll(async () => {
   const config = loadEnv(workflowWorkerEnv, {
     ...cloud.env,
     LOG_LEVEL: 'silent',
-    AUTH_JWT_SECRET: secret,
+    SERVICE_TOKEN_SECRET: secret,
     DATA_API_INTERNAL_URL: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`,
     THUMBNAIL_SIZES: 'small:160',
   });

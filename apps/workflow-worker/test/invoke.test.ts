@@ -11,6 +11,8 @@ const config = {
   PORT: 0,
   ASSETS_BUCKET: 'unused',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+  SERVICE_TOKEN_SECRET: 'invoke-test-secret-that-is-at-least-32-characters',
+  SERVICE_AUDIENCE: 'stateless-internal',
   THUMBNAIL_SIZES: 'small:160',
   MAX_INPUT_PIXELS: 1000,
   IMAGE_TIMEOUT_SECONDS: 5,

@@ -19,6 +19,7 @@ const functionEnv = {
   ...inject('cloud').env,
   LOG_LEVEL: 'warn',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+  SERVICE_TOKEN_SECRET: 'bundle-test-secret-that-is-at-least-32-characters',
 };
 const config = loadEnv(workflowWorkerEnv, functionEnv);
 

@@ -17,6 +17,7 @@ const config = loadEnv(workflowWorkerEnv, {
   ...env,
   LOG_LEVEL: 'silent',
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+  SERVICE_TOKEN_SECRET: 'media-test-secret-that-is-at-least-32-characters',
   THUMBNAIL_SIZES: 'small:160,medium:640',
 });
 const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });

@@ -26,7 +26,7 @@ const config = loadEnv(workflowWorkerEnv, {
   ...env,
   LOG_LEVEL: 'silent',
   METRICS_NAMESPACE: namespace,
-  AUTH_JWT_SECRET: 'metrics-test-secret-that-is-at-least-32-characters',
+  SERVICE_TOKEN_SECRET: 'metrics-test-secret-that-is-at-least-32-characters',
   // Nothing listens here: a step that needs the data API finds it unreachable.
   DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
   THUMBNAIL_SIZES: 'small:160',

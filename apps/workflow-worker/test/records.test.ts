@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { createDataApiInternalClient } from '@stateless/contracts';
+import { createDataApiInternalClient, serviceTokenSource } from '@stateless/contracts';
 import { buildApps } from '@stateless/data-api';
 import { testConfig } from '@stateless/data-api/testing';
 import type { InspectOutput } from '@stateless/workflows';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceTokenSource } from '../src/data-api.ts';
 import { finalize, markFailed, startProcessing } from '../src/steps/records.ts';
 
 const secret = 'test-secret-that-is-at-least-32-characters-long';
-// The data API's own test config (unique Redis prefix), signing with this file's secret.
-const config = testConfig({ AUTH_JWT_SECRET: secret });
+// The data API's own test config (unique Redis prefix), verifying service tokens with this file's secret.
+const config = testConfig({ SERVICE_TOKEN_SECRET: secret });
 
 const apps = await buildApps(config);
 let dataApi: ReturnType<typeof createDataApiInternalClient>;
 beforeAll(async () => {
   const baseUrl = await apps.internalApp.listen({ port: 0, host: '127.0.0.1' });
-  dataApi = createDataApiInternalClient({ baseUrl, token: serviceTokenSource(secret) });
+  dataApi = createDataApiInternalClient({ baseUrl, token: serviceTokenSource(secret, 'workflow-worker') });
 });
 afterAll(() => apps.close());
 

@@ -1,13 +1,10 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { DataApiError } from '@stateless/contracts';
 import { describe, expect, it } from 'vitest';
-import { serviceTokenSource } from '../src/data-api.ts';
 import { dispatch, StepError } from '../src/invoke.ts';
 import { whileDataApiUp, whileStorageUp } from '../src/steps/dependencies.ts';
 import { failureReason } from '../src/steps/failure-reason.ts';
 
-const decodeJwt = (jwt: string) =>
-  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 const lambdaCause = (errorType: string, errorMessage: string) => JSON.stringify({ errorType, errorMessage });
 
 describe('failureReason', () => {
@@ -78,27 +75,6 @@ describe('dispatch', () => {
 
   it('refuses an unknown step', async () => {
     await expect(dispatch(steps, { step: 'toString' })).rejects.toMatchObject({ errorType: 'UnknownStep' });
-  });
-});
-
-describe('serviceTokenSource', () => {
-  it('reuses one service token until shortly before it expires', async () => {
-    let now = 1_000_000;
-    const token = serviceTokenSource('s'.repeat(32), () => now);
-    const first = await token();
-    expect(await token()).toBe(first);
-    expect(decodeJwt(first)).toMatchObject({
-      sub: 'workflow-worker',
-      aud: 'stateless-internal',
-      kind: 'service',
-    });
-    now += 56 * 60 * 1000;
-    const second = token();
-    expect(second).not.toBe(first);
-  });
-
-  it('says what is missing when no secret is configured', () => {
-    expect(() => serviceTokenSource(undefined)()).toThrow(/AUTH_JWT_SECRET/);
   });
 });
 

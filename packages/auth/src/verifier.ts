@@ -1,12 +1,13 @@
 import { ConfigError } from '@stateless/config';
 import { PublicError } from '@stateless/contracts';
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, type JWTVerifyOptions, type JWTVerifyResult, jwtVerify } from 'jose';
 
 export interface AuthSettings {
   AUTH_JWT_SECRET?: string | undefined;
   AUTH_JWKS_URL?: string | undefined;
   AUTH_ISSUER?: string | undefined;
   AUTH_AUDIENCE: string;
+  SERVICE_TOKEN_SECRET: string;
   SERVICE_AUDIENCE: string;
 }
 
@@ -28,43 +29,41 @@ export function bearerOf(header: string | undefined): string {
 
 /**
  * Verifies user tokens (audience AUTH_AUDIENCE) and service tokens (audience
- * SERVICE_AUDIENCE) with jose: an HS256 secret locally, the identity
- * provider's JWKS in AWS. A token for one audience is refused by the other.
+ * SERVICE_AUDIENCE) with jose. User tokens: an HS256 secret locally, the identity
+ * provider's JWKS in AWS. Service tokens: always HS256 with SERVICE_TOKEN_SECRET, which
+ * the calling apps hold to mint them (an identity provider issues tokens to users, not
+ * to our services). Each audience has its own key and algorithms, so a token for one is
+ * refused by the other even when it was signed by the other's key.
  *
  * Verified tokens are memoized until they expire (bounded map): verifying is a
  * pure function of the token, so this holds no request state, and it takes
  * signature checks off the hot read path.
  */
 export function createVerifier(settings: AuthSettings, maxMemo = 10_000) {
-  if ((settings.AUTH_JWT_SECRET === undefined) === (settings.AUTH_JWKS_URL === undefined)) {
-    throw new ConfigError([
-      { variable: 'AUTH_JWT_SECRET', message: 'set exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL' },
-    ]);
-  }
-  const secret = settings.AUTH_JWT_SECRET ? new TextEncoder().encode(settings.AUTH_JWT_SECRET) : undefined;
-  const jwks: JWTVerifyGetKey | undefined = settings.AUTH_JWKS_URL
-    ? createRemoteJWKSet(new URL(settings.AUTH_JWKS_URL))
-    : undefined;
-  const algorithms = secret ? ['HS256'] : ['RS256', 'ES256', 'PS256'];
+  const kinds: Record<'user' | 'service', Keys & { audience: string; issuer?: string | undefined }> = {
+    user: { ...userKeys(settings), audience: settings.AUTH_AUDIENCE, issuer: settings.AUTH_ISSUER },
+    // No issuer: AUTH_ISSUER names the identity provider, which does not issue service tokens.
+    service: { ...hs256(settings.SERVICE_TOKEN_SECRET), audience: settings.SERVICE_AUDIENCE },
+  };
   const memo = new Map<string, { sub: string; expMs: number }>();
 
-  async function verify(token: string, audience: string): Promise<Principal> {
-    const memoKey = `${audience} ${token}`;
+  async function verify(token: string, kind: 'user' | 'service'): Promise<Principal> {
+    // Keyed by kind, not audience: a token verified as one kind is never taken for the other,
+    // even if both audiences were configured alike.
+    const memoKey = `${kind} ${token}`;
     const known = memo.get(memoKey);
     if (known && known.expMs > Date.now()) return { sub: known.sub };
     if (known) memo.delete(memoKey);
+    const { check, algorithms, audience, issuer } = kinds[kind];
     let payload: { sub?: unknown; exp?: unknown };
     try {
-      const options = {
+      ({ payload } = await check(token, {
         audience,
         algorithms,
         clockTolerance: 5,
         requiredClaims: ['sub', 'exp'],
-        ...(settings.AUTH_ISSUER ? { issuer: settings.AUTH_ISSUER } : {}),
-      };
-      ({ payload } = secret
-        ? await jwtVerify(token, secret, options)
-        : await jwtVerify(token, jwks as JWTVerifyGetKey, options));
+        ...(issuer ? { issuer } : {}),
+      }));
     } catch {
       throw unauthorized('The bearer token is invalid, expired or not meant for this API');
     }
@@ -78,9 +77,36 @@ export function createVerifier(settings: AuthSettings, maxMemo = 10_000) {
   }
 
   return {
-    user: (token: string) => verify(token, settings.AUTH_AUDIENCE),
-    service: (token: string) => verify(token, settings.SERVICE_AUDIENCE),
+    user: (token: string) => verify(token, 'user'),
+    service: (token: string) => verify(token, 'service'),
   };
+}
+
+/** What one audience's tokens are verified with: the algorithms it allows and its key. */
+interface Keys {
+  algorithms: string[];
+  check(token: string, options: JWTVerifyOptions): Promise<JWTVerifyResult>;
+}
+
+function hs256(secret: string): Keys {
+  const key = new TextEncoder().encode(secret);
+  return { algorithms: ['HS256'], check: (token, options) => jwtVerify(token, key, options) };
+}
+
+/** Users' tokens: exactly one of an HS256 secret (local, tests) or the identity provider's JWKS (AWS). */
+function userKeys(settings: AuthSettings): Keys {
+  const { AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: jwksUrl } = settings;
+  if (secret !== undefined && jwksUrl === undefined) return hs256(secret);
+  if (jwksUrl !== undefined && secret === undefined) {
+    const jwks = createRemoteJWKSet(new URL(jwksUrl));
+    return {
+      algorithms: ['RS256', 'ES256', 'PS256'],
+      check: (token, options) => jwtVerify(token, jwks, options),
+    };
+  }
+  throw new ConfigError([
+    { variable: 'AUTH_JWT_SECRET', message: 'set exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL' },
+  ]);
 }
 
 export type Verifier = ReturnType<typeof createVerifier>;

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { authPlugin, createVerifier } from '../src/index.ts';
 
 const secret = 'auth-package-test-secret-of-32-bytes!';
+const serviceSecret = 'auth-package-service-secret-of-32-bytes';
 const app = Fastify();
 app.setErrorHandler((error, _request, reply) => {
   const status = error instanceof PublicError ? error.status : 500;
@@ -13,6 +14,7 @@ await app.register(authPlugin, {
   verifier: createVerifier({
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
+    SERVICE_TOKEN_SECRET: serviceSecret,
     SERVICE_AUDIENCE: 'stateless-internal',
   }),
 });
@@ -27,13 +29,15 @@ describe('authPlugin', () => {
   it('puts the verified subject on request.principal', async () => {
     const user = await get('/mine', await mintUserToken(secret, 'alice'));
     expect(user.json()).toEqual({ sub: 'alice' });
-    const service = await get('/internal', await mintServiceToken(secret, 'upload-service'));
+    const service = await get('/internal', await mintServiceToken(serviceSecret, 'upload-service'));
     expect(service.json()).toEqual({ sub: 'upload-service' });
   });
 
   it('answers 401 without a token or with a token of the other kind', async () => {
     expect((await get('/mine')).statusCode).toBe(401);
-    expect((await get('/mine', await mintServiceToken(secret, 'upload-service'))).statusCode).toBe(401);
+    expect((await get('/mine', await mintServiceToken(serviceSecret, 'upload-service'))).statusCode).toBe(
+      401,
+    );
     expect((await get('/internal', await mintUserToken(secret, 'alice'))).statusCode).toBe(401);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authKeyProblem } from '../src/apps/data-api.ts';
+import { authKeyProblem } from '../src/auth.ts';
 import { ConfigError, dataApiEnv, loadEnv, variablesOf } from '../src/index.ts';
 
 import { validDataApiEnv as valid } from './fixtures.ts';
@@ -27,6 +27,7 @@ describe('loadEnv', () => {
       'ASSETS_TABLE',
       'CURSOR_SECRET',
       'REDIS_URL',
+      'SERVICE_TOKEN_SECRET',
     ]);
     expect(error.message).toContain('ASSETS_TABLE: is required');
   });

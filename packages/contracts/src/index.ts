@@ -13,5 +13,6 @@ export {
   type MintOptions,
   mintServiceToken,
   mintUserToken,
+  serviceTokenSource,
 } from './tokens.ts';
 export * from './uploads/index.ts';

@@ -29,3 +29,33 @@ export const mintUserToken = (secret: string, userId: string, options: MintOptio
 /** An HS256 service token for internal routes (audience SERVICE_AUDIENCE). */
 export const mintServiceToken = (secret: string, service: string, options: MintOptions = {}) =>
   sign(secret, service, options.audience ?? defaultServiceAudience, options, { kind: 'service' });
+
+/** How long a service token from `serviceTokenSource` lives, and how long before that it is replaced. */
+const serviceTokenSeconds = 300;
+const renewBeforeSeconds = 60;
+
+/**
+ * An app's service token for the data API, as the internal client's `token`: minted once and
+ * reused until a minute before it expires (signing per call would be wasted work), so none
+ * expires in flight. Concurrent callers share one minting.
+ */
+export function serviceTokenSource(
+  secret: string,
+  service: string,
+  options: { audience?: string; now?: () => number } = {},
+) {
+  const now = options.now ?? Date.now;
+  let cached: { token: Promise<string>; renewAt: number } | undefined;
+  return () => {
+    if (!cached || now() >= cached.renewAt) {
+      cached = {
+        token: mintServiceToken(secret, service, {
+          ttl: serviceTokenSeconds,
+          ...(options.audience ? { audience: options.audience } : {}),
+        }),
+        renewAt: now() + (serviceTokenSeconds - renewBeforeSeconds) * 1000,
+      };
+    }
+    return cached.token;
+  };
+}

@@ -1,7 +1,13 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { jwtVerify } from 'jose';
+import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataApiInternalClient, DataApiError, mintServiceToken, mintUserToken } from '../src/index.ts';
+import {
+  createDataApiInternalClient,
+  DataApiError,
+  mintServiceToken,
+  mintUserToken,
+  serviceTokenSource,
+} from '../src/index.ts';
 
 /** A scripted data API: answers the next request with `reply`, remembers what it got. */
 let reply: { status: number; body: string } = { status: 200, body: '{}' };
@@ -82,5 +88,28 @@ describe('tokens', () => {
     const token = await mintUserToken(secret, 'bob', { ttl: 60 });
     const { payload } = await jwtVerify(token, key);
     expect(Number(payload.exp) - Number(payload.iat)).toBe(60);
+  });
+
+  it('reuses one service token until a minute before it expires, then mints the next', async () => {
+    let now = 1_000_000;
+    const token = serviceTokenSource(secret, 'workflow-worker', { now: () => now });
+    // The same minting (promise) while it is fresh, shared by concurrent callers.
+    const first = token();
+    expect(token()).toBe(first);
+    const { payload } = await jwtVerify(await first, key, { audience: 'stateless-internal' });
+    expect(payload).toMatchObject({ sub: 'workflow-worker', kind: 'service' });
+    expect(Number(payload.exp) - Number(payload.iat)).toBe(300);
+    now += 239_000;
+    expect(token()).toBe(first);
+    now += 1_000;
+    const second = token();
+    expect(second).not.toBe(first);
+    expect(token()).toBe(second);
+    expect(decodeJwt(await second)).toMatchObject({ sub: 'workflow-worker' });
+  });
+
+  it('mints service tokens for the configured audience', async () => {
+    const token = await serviceTokenSource(secret, 'upload-service', { audience: 'internal-elsewhere' })();
+    expect(decodeJwt(token).aud).toBe('internal-elsewhere');
   });
 });

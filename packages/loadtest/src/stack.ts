@@ -51,6 +51,7 @@ export class LoadStack {
   private lb: LoadBalancer | undefined;
   private readonly ports: { public: number; internal: number; lambda: number };
   readonly secret = randomBytes(32).toString('base64url');
+  private readonly serviceSecret = randomBytes(32).toString('base64url');
   private readonly cursorSecret = randomBytes(32).toString('base64url');
   readonly redisPrefix = `lt-${randomBytes(3).toString('hex')}:`;
 
@@ -105,7 +106,7 @@ export class LoadStack {
   }
 
   userToken = (userId: string) => mintUserToken(this.secret, userId, { ttl: '2h' });
-  serviceToken = () => mintServiceToken(this.secret, 'loadtest', { ttl: '2h' });
+  serviceToken = () => mintServiceToken(this.serviceSecret, 'loadtest', { ttl: '2h' });
 
   /** Starts one more instance of `app` and waits until it answers its health check on every port. */
   async addInstance(app: AppName): Promise<AppInstance> {
@@ -120,6 +121,7 @@ export class LoadStack {
         ...process.env,
         ...this.cloud.info.env,
         AUTH_JWT_SECRET: this.secret,
+        SERVICE_TOKEN_SECRET: this.serviceSecret,
         CURSOR_SECRET: this.cursorSecret,
         REDIS_KEY_PREFIX: this.redisPrefix,
         HOST: '127.0.0.1',

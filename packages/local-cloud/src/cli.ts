@@ -22,13 +22,13 @@ async function mintToken(args: string[]) {
     allowPositionals: true,
     strict: true,
   });
-  const { AUTH_JWT_SECRET } = devSecrets(dir);
+  const { AUTH_JWT_SECRET, SERVICE_TOKEN_SECRET } = devSecrets(dir);
   const { mintServiceToken, mintUserToken } = await import('@stateless/contracts');
   if (values.service !== undefined && positionals.length === 0) {
     if (!(apps as readonly string[]).includes(values.service)) {
       throw new Error(`unknown app "${values.service}": one of ${apps.join(', ')}`);
     }
-    return mintServiceToken(AUTH_JWT_SECRET, values.service, { ttl: '12h' });
+    return mintServiceToken(SERVICE_TOKEN_SECRET, values.service, { ttl: '12h' });
   }
   const [userId] = positionals;
   if (values.service !== undefined || positionals.length !== 1 || !userId) throw new Error(tokenUsage);
@@ -40,11 +40,11 @@ async function mintToken(args: string[]) {
  * the same sweep of deleted assets' S3 leftovers, through the internal entry.
  */
 async function scheduleSweep(internalUrl: string) {
-  const { AUTH_JWT_SECRET } = devSecrets(dir);
-  const { createDataApiInternalClient, mintServiceToken } = await import('@stateless/contracts');
+  const { SERVICE_TOKEN_SECRET } = devSecrets(dir);
+  const { createDataApiInternalClient, serviceTokenSource } = await import('@stateless/contracts');
   const client = createDataApiInternalClient({
     baseUrl: internalUrl,
-    token: () => mintServiceToken(AUTH_JWT_SECRET, 'local-scheduler', { ttl: '5m' }),
+    token: serviceTokenSource(SERVICE_TOKEN_SECRET, 'local-scheduler'),
   });
   const sweep = async () => {
     try {

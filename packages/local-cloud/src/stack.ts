@@ -32,19 +32,32 @@ export interface StackFile {
 
 /** Secrets shared by every instance (a token minted by one is valid on all), kept across restarts. */
 export interface DevSecrets {
+  /** Signs users' tokens (the dev sign-in, `pnpm token <user>`). */
   AUTH_JWT_SECRET: string;
+  /** Signs service tokens (the apps' calls to the data API, `pnpm token --service <app>`), as in AWS. */
+  SERVICE_TOKEN_SECRET: string;
   CURSOR_SECRET: string;
 }
 
+/** The stack directory's secrets: generated once; one missing from an older file is added, the rest kept. */
 export function devSecrets(dir: string): DevSecrets {
   const file = join(dir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-  const secrets = {
-    AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
-    CURSOR_SECRET: randomBytes(32).toString('base64url'),
+  const stored: Partial<DevSecrets> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  let added = false;
+  const kept = (value: string | undefined) => {
+    if (value) return value;
+    added = true;
+    return randomBytes(32).toString('base64url');
   };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const secrets: DevSecrets = {
+    AUTH_JWT_SECRET: kept(stored.AUTH_JWT_SECRET),
+    SERVICE_TOKEN_SECRET: kept(stored.SERVICE_TOKEN_SECRET),
+    CURSOR_SECRET: kept(stored.CURSOR_SECRET),
+  };
+  if (added) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 

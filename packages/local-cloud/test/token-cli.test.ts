@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultServiceAudience, defaultUserAudience } from '@stateless/contracts';
@@ -8,29 +8,33 @@ import { describe, expect, it } from 'vitest';
 
 const cli = join(import.meta.dirname, '../src/cli.ts');
 const stackDir = mkdtempSync(join(tmpdir(), 'token-cli-'));
-const run = (...args: string[]) =>
+const runIn = (dir: string, ...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', cli, 'token', ...args], {
-    env: { ...process.env, STACK_DIR: stackDir },
+    env: { ...process.env, STACK_DIR: dir },
     encoding: 'utf8',
   });
+const run = (...args: string[]) => runIn(stackDir, ...args);
 
-/** The claims of an HS256 token, after checking its signature with the stack's key. */
-function claimsOf(token: string) {
+/** The claims of an HS256 token, after checking its signature with the stack's key `key`. */
+function claimsOf(token: string, key: 'AUTH_JWT_SECRET' | 'SERVICE_TOKEN_SECRET', dir = stackDir) {
   const [header, payload, signature] = token.trim().split('.') as [string, string, string];
-  const { AUTH_JWT_SECRET } = JSON.parse(readFileSync(join(stackDir, 'dev-secrets.json'), 'utf8'));
-  const expected = createHmac('sha256', AUTH_JWT_SECRET).update(`${header}.${payload}`).digest('base64url');
+  const secret = JSON.parse(readFileSync(join(dir, 'dev-secrets.json'), 'utf8'))[key];
+  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
   expect(signature).toBe(expected);
   return JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
 }
 
 describe('pnpm -s run token', () => {
-  it("mints a user's token and, with --service, an app's service token, both signed with the stack's key", () => {
+  it("mints a user's token with the stack's user key and, with --service, an app's token with its service key", () => {
     const user = run('alice');
     expect(user.status).toBe(0);
-    expect(claimsOf(user.stdout)).toMatchObject({ sub: 'alice', aud: defaultUserAudience });
+    expect(claimsOf(user.stdout, 'AUTH_JWT_SECRET')).toMatchObject({
+      sub: 'alice',
+      aud: defaultUserAudience,
+    });
     const service = run('--service', 'workflow-worker');
     expect(service.status).toBe(0);
-    expect(claimsOf(service.stdout)).toMatchObject({
+    expect(claimsOf(service.stdout, 'SERVICE_TOKEN_SECRET')).toMatchObject({
       sub: 'workflow-worker',
       aud: defaultServiceAudience,
       kind: 'service',
@@ -48,5 +52,19 @@ describe('pnpm -s run token', () => {
       expect(refused.status, args.join(' ')).toBe(2);
       expect(refused.stderr).toContain('usage: pnpm -s run token');
     }
+  });
+
+  it("adds the service key to an older stack's secrets, keeping the others", () => {
+    const olderDir = mkdtempSync(join(tmpdir(), 'token-cli-older-'));
+    const older = { AUTH_JWT_SECRET: 'u'.repeat(43), CURSOR_SECRET: 'c'.repeat(43) };
+    writeFileSync(join(olderDir, 'dev-secrets.json'), JSON.stringify(older));
+    const service = runIn(olderDir, '--service', 'upload-service');
+    expect(service.status).toBe(0);
+    const secrets = JSON.parse(readFileSync(join(olderDir, 'dev-secrets.json'), 'utf8'));
+    expect(secrets).toMatchObject(older);
+    expect(secrets.SERVICE_TOKEN_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(claimsOf(service.stdout, 'SERVICE_TOKEN_SECRET', olderDir)).toMatchObject({
+      sub: 'upload-service',
+    });
   });
 });

@@ -1,12 +1,9 @@
 import Type from 'typebox';
+import { authKeyProblem, oneUserKeySource, serviceAuth, userAuth } from '../auth.ts';
 import { common, name, port, url } from '../fields.ts';
 
 const seconds = (fallback: number, maximum: number) =>
   Type.Integer({ minimum: 1, maximum, default: fallback });
-
-/** AUTH_JWT_SECRET and AUTH_JWKS_URL are alternatives: exactly one says how tokens are verified. */
-export const authKeyProblem =
-  'set exactly one of AUTH_JWT_SECRET (HS256 secret, at least 32 characters; local) or AUTH_JWKS_URL (AWS)';
 
 const variables = Type.Object({
   ...common,
@@ -15,13 +12,9 @@ const variables = Type.Object({
   ASSETS_TABLE: name(),
   ASSETS_BUCKET: name(),
   REDIS_URL: url(),
-  /** HS256 key for user and service tokens (local and tests). */
-  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  /** The identity provider's key set (AWS). */
-  AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://.+' })),
-  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
-  AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'stateless-api' }),
-  SERVICE_AUDIENCE: Type.String({ minLength: 1, default: 'stateless-internal' }),
+  // Verifies users' tokens on the public routes and service tokens on the internal ones.
+  ...userAuth,
+  ...serviceAuth,
   /** HMAC key of the list cursors. */
   CURSOR_SECRET: Type.String({ minLength: 32 }),
   CACHE_TTL_SECONDS: seconds(60, 86_400),
@@ -40,8 +33,4 @@ const variables = Type.Object({
 });
 
 /** Typed as the plain object (what loadEnv and variablesOf take); the refinement is checked at run time. */
-export const dataApiEnv: typeof variables = Type.Refine(
-  variables,
-  (env) => (env.AUTH_JWT_SECRET === undefined) !== (env.AUTH_JWKS_URL === undefined),
-  () => authKeyProblem,
-);
+export const dataApiEnv: typeof variables = Type.Refine(variables, oneUserKeySource, () => authKeyProblem);

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { serviceAuth } from '../auth.ts';
 import { common, name, port, url } from '../fields.ts';
 
 const thumbnailSize = '[a-z0-9][a-z0-9-]{0,31}:[1-9][0-9]{0,3}';
@@ -8,8 +9,8 @@ export const workflowWorkerEnv = Type.Object({
   PORT: port(3200),
   ASSETS_BUCKET: name(),
   DATA_API_INTERNAL_URL: url(),
-  /** HS256 key the worker mints its data-API service tokens with (local; to be replaced). */
-  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  // The worker mints its service token for the data API's internal routes.
+  ...serviceAuth,
   /** `name:longest-side` pairs, e.g. `small:160,medium:640`. */
   THUMBNAIL_SIZES: Type.String({
     pattern: `^${thumbnailSize}(,${thumbnailSize}){0,9}$`,

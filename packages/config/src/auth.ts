@@ -1,0 +1,32 @@
+import Type from 'typebox';
+
+/**
+ * How the apps verify users' tokens: with AUTH_JWT_SECRET (HS256; local and tests) or with the
+ * identity provider's AUTH_JWKS_URL (AWS), exactly one (`oneUserKeySource`).
+ */
+export const userAuth = {
+  /** HS256 key of user tokens (local and tests). */
+  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** The identity provider's key set (AWS). */
+  AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://.+' })),
+  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'stateless-api' }),
+};
+
+/**
+ * Service tokens, which the upload service and the worker mint to call the data API's
+ * internal routes and the data API verifies: always HS256 with SERVICE_TOKEN_SECRET, whichever
+ * way users' tokens are verified (an identity provider issues tokens to users, not to our apps).
+ */
+export const serviceAuth = {
+  SERVICE_TOKEN_SECRET: Type.String({ minLength: 32 }),
+  SERVICE_AUDIENCE: Type.String({ minLength: 1, default: 'stateless-internal' }),
+};
+
+/** AUTH_JWT_SECRET and AUTH_JWKS_URL are alternatives: exactly one says how users' tokens are verified. */
+export const authKeyProblem =
+  'set exactly one of AUTH_JWT_SECRET (HS256 secret, at least 32 characters; local) or AUTH_JWKS_URL (AWS)';
+
+/** The rule across `userAuth`'s variables, for Type.Refine. */
+export const oneUserKeySource = (env: { AUTH_JWT_SECRET?: string; AUTH_JWKS_URL?: string }) =>
+  (env.AUTH_JWT_SECRET === undefined) !== (env.AUTH_JWKS_URL === undefined);
