@@ -11,6 +11,13 @@ export const envSchemas = {
 /** A variable whose name says it is a secret never takes a plain value from infra config. */
 export const isSecretVariable = (name: string) => /SECRET/.test(name);
 
+/**
+ * Secret variables several apps read, so one secret per stage (the platform's) instead of one
+ * per app: SERVICE_TOKEN_SECRET, which the data API verifies service tokens with and the apps
+ * that call its internal routes mint theirs with.
+ */
+export const sharedSecretVariables: readonly string[] = ['SERVICE_TOKEN_SECRET'];
+
 /** Set by the Lambda runtime itself; a function may not define these (reserved keys). */
 export const runtimeProvidedVariables: ReadonlySet<string> = new Set(['AWS_REGION', 'AWS_DEFAULT_REGION']);
 

@@ -1,6 +1,7 @@
 import { metricsNamespace } from '@stateless/observability';
 import { type AppName, originalsPrefix } from '@stateless/topology';
 import type { Construct } from 'constructs';
+import { sharedSecretVariables } from './app-env.ts';
 import { EnvironmentStack } from './environment-stack.ts';
 import type { Environment } from './environments.ts';
 import type { ResourceRef } from './permissions.ts';
@@ -10,6 +11,7 @@ import { type AppTarget, LoadBalancers } from './platform/load-balancers.ts';
 import { LogBucket } from './platform/log-bucket.ts';
 import { Monitoring } from './platform/monitoring.ts';
 import { type AlbListener, Network } from './platform/network.ts';
+import { SecretVariable } from './secrets.ts';
 
 export { pathPatterns } from './platform/load-balancers.ts';
 export { type AlbListener, albListeners } from './platform/network.ts';
@@ -24,6 +26,11 @@ export interface PlatformOutputs {
   assetsBucketName: string;
   /** The values apps read from the platform, keyed by env variable; Redis's URL is built in `scope`. */
   variablesFor(scope: Construct): Record<string, () => string>;
+  /**
+   * The secrets several apps share (one per stage), keyed by env variable: their ARNs, so each
+   * app's stack reads the value itself and no output carries it.
+   */
+  sharedSecretArns: Readonly<Record<string, string>>;
 }
 
 /**
@@ -37,6 +44,8 @@ export class PlatformStack extends EnvironmentStack implements PlatformOutputs {
   readonly dataStores: DataStores;
   readonly cache: Cache;
   readonly monitoring: Monitoring;
+  /** By variable: the secrets several apps share (app-env.ts sharedSecretVariables). */
+  readonly sharedSecrets: Readonly<Record<string, SecretVariable>>;
 
   constructor(scope: Construct, environment: Environment) {
     super(scope, 'platform', environment);
@@ -58,6 +67,15 @@ export class PlatformStack extends EnvironmentStack implements PlatformOutputs {
       subnets: this.network.privateSubnets,
       securityGroup: this.network.redisSecurityGroup,
     });
+    this.sharedSecrets = Object.fromEntries(
+      sharedSecretVariables.map((variable) => [
+        variable,
+        new SecretVariable(this, `shared-secret-${variable}`, {
+          name: `${stage}/shared/${variable}`,
+          recoveryWindowInDays: environment.deletionProtection ? 30 : 0,
+        }),
+      ]),
+    );
     this.monitoring = new Monitoring(this, 'monitoring', {
       environment,
       loadBalancers: this.loadBalancers,
@@ -109,6 +127,12 @@ export class PlatformStack extends EnvironmentStack implements PlatformOutputs {
       DATA_API_INTERNAL_URL: () => `http://${this.loadBalancers.loadBalancers.internal.dnsName}`,
       METRICS_NAMESPACE: () => metricsNamespace(this.environment.stage),
     };
+  }
+
+  get sharedSecretArns() {
+    return Object.fromEntries(
+      Object.entries(this.sharedSecrets).map(([variable, shared]) => [variable, shared.secret.arn]),
+    );
   }
 
   get arns() {

@@ -7,15 +7,16 @@ import { Construct } from 'constructs';
 import type { EnvironmentStack } from './environment-stack.ts';
 
 /**
- * One Secrets Manager secret per secret variable, named `<stage>/<app>/<VARIABLE>`.
+ * One Secrets Manager secret per secret variable, named `<stage>/<app>/<VARIABLE>`, or
+ * `<stage>/shared/<VARIABLE>` for one several apps read (PlatformOutputs.sharedSecretArns).
  * Terraform seeds it once with a random value and never overwrites it; rotate it
- * with `aws secretsmanager put-secret-value` and redeploy the app, which reads the
+ * with `aws secretsmanager put-secret-value` and redeploy the apps, which read the
  * current version at plan time.
  */
 export class SecretVariable extends Construct {
   readonly secret: SecretsmanagerSecret;
-  /** A reference to the current value, for the Lambda environment. */
-  readonly value: string;
+  private readonly seeded: SecretsmanagerSecretVersion;
+  private current?: string;
 
   constructor(scope: Construct, id: string, props: { name: string; recoveryWindowInDays: number }) {
     super(scope, id);
@@ -27,23 +28,42 @@ export class SecretVariable extends Construct {
       passwordLength: 64,
       excludePunctuation: true,
     });
-    const version = new SecretsmanagerSecretVersion(this, 'seed-version', {
+    this.seeded = new SecretsmanagerSecretVersion(this, 'seed-version', {
       secretId: this.secret.id,
       secretString: seed.randomPassword,
       lifecycle: { ignoreChanges: ['secret_string'] },
     });
-    this.value = new DataAwsSecretsmanagerSecretVersion(this, 'current', {
+  }
+
+  /**
+   * A reference to the current value, for a Lambda environment in this stack. Read only when
+   * asked for: a shared secret's own stack does not use its value, each reader's stack reads it.
+   */
+  get value(): string {
+    this.current ??= new DataAwsSecretsmanagerSecretVersion(this, 'current', {
       secretId: this.secret.id,
-      dependsOn: [version],
+      dependsOn: [this.seeded],
     }).secretString;
+    return this.current;
   }
 }
 
-/** Creates the app's secrets on demand: the env derivation asks for the ones its schema requires. */
-export function secretsOf(stack: EnvironmentStack, app: AppName) {
-  return (variable: string) =>
-    new SecretVariable(stack, `secret-${variable}`, {
+/**
+ * Gives the app its secret variables on demand (the env derivation asks for the ones its schema
+ * requires): a shared one read by its ARN in the app's own stack, as the Redis AUTH token is
+ * (redisUrlIn), otherwise the app's own secret, created here.
+ */
+export function secretsOf(stack: EnvironmentStack, app: AppName, shared: Readonly<Record<string, string>>) {
+  return (variable: string) => {
+    const sharedArn = shared[variable];
+    if (sharedArn !== undefined) {
+      return new DataAwsSecretsmanagerSecretVersion(stack, `shared-secret-${variable}`, {
+        secretId: sharedArn,
+      }).secretString;
+    }
+    return new SecretVariable(stack, `secret-${variable}`, {
       name: `${stack.environment.stage}/${app}/${variable}`,
       recoveryWindowInDays: stack.environment.deletionProtection ? 30 : 0,
     }).value;
+  };
 }

@@ -68,7 +68,7 @@ export class ServiceStack extends EnvironmentStack {
           ...(internalTarget && { INTERNAL_TARGET_GROUP_ARN: () => internalTarget.targetGroupArn }),
         },
         settings: environment.appSettings[app],
-        secret: secretsOf(this, app),
+        secret: secretsOf(this, app, platform.sharedSecretArns),
       }),
       grants: permissions[app],
       arns: {

@@ -32,7 +32,7 @@ export class WorkflowStack extends EnvironmentStack implements PipelineOutputs {
       environment: lambdaEnvironment('workflow-worker', {
         outputs: platform.variablesFor(this),
         settings: environment.appSettings['workflow-worker'],
-        secret: secretsOf(this, 'workflow-worker'),
+        secret: secretsOf(this, 'workflow-worker', platform.sharedSecretArns),
       }),
       grants: permissions['workflow-worker'],
       arns: platform.arns,

@@ -2,7 +2,12 @@ import { loadEnv, variablesOf } from '@stateless/config';
 import { metricsNamespace } from '@stateless/observability';
 import { type AppName, originalsPrefix, resourceNames } from '@stateless/topology';
 import { describe, expect, it } from 'vitest';
-import { envSchemas, isSecretVariable, runtimeProvidedVariables } from '../src/app-env.ts';
+import {
+  envSchemas,
+  isSecretVariable,
+  runtimeProvidedVariables,
+  sharedSecretVariables,
+} from '../src/app-env.ts';
 import type { StackName } from '../src/environment-stack.ts';
 import { environments } from '../src/environments.ts';
 import {
@@ -104,20 +109,23 @@ describe.each(appNames)('%s Lambda', (app) => {
     expect(environmentOf(app).METRICS_NAMESPACE).toBe(metricsNamespace('dev'));
   });
 
-  it('reads secrets from Secrets Manager, never from plain config', () => {
+  it("reads secrets from Secrets Manager (its own, or the platform's shared one), never from plain config", () => {
     const environment = environmentOf(app);
-    const secretNames = Object.fromEntries(
-      resources(stack(stackName), 'aws_secretsmanager_secret').map(([id, s]) => [id, s.name]),
-    );
     const current = stack(stackName).data?.aws_secretsmanager_secret_version ?? {};
     for (const [name, value] of Object.entries(environment)) {
       if (!isSecretVariable(name)) continue;
       const id = /^\$\{data\.aws_secretsmanager_secret_version\.([^.]+)\.secret_string\}$/.exec(value)?.[1];
       expect(id, `${name} = ${value}`).toBeDefined();
-      const secretId = /aws_secretsmanager_secret\.([^.]+)\.id/.exec(
-        String(current[id ?? '']?.secret_id),
-      )?.[1];
-      expect(secretNames[secretId ?? '']).toBe(`dev/${app}/${name}`);
+      // The app's own secret by its id, or a shared one by its ARN through the platform's output.
+      const [, owner, secretId] =
+        /^\$\{([a-z-]+):aws_secretsmanager_secret\.([^.]+)\.(?:id|arn)\}$/.exec(
+          resolveRefs(String(current[id ?? '']?.secret_id), stackName),
+        ) ?? [];
+      const ownerStack = stackNames.find((candidate) => candidate === owner) ?? stackName;
+      const secret = stack(ownerStack).resource?.aws_secretsmanager_secret?.[secretId ?? ''];
+      expect(secret?.name, name).toBe(
+        sharedSecretVariables.includes(name) ? `dev/shared/${name}` : `dev/${app}/${name}`,
+      );
     }
   });
 

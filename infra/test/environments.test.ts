@@ -46,8 +46,9 @@ describe('lambdaEnvironment', () => {
         return `secret:${name}`;
       },
     });
-    expect(asked).toEqual(['CURSOR_SECRET']);
+    expect(asked).toEqual(['SERVICE_TOKEN_SECRET', 'CURSOR_SECRET']);
     expect(environment.CURSOR_SECRET).toBe('secret:CURSOR_SECRET');
+    expect(environment.SERVICE_TOKEN_SECRET).toBe('secret:SERVICE_TOKEN_SECRET');
     expect(environment).not.toHaveProperty('AUTH_JWT_SECRET');
   });
 });
