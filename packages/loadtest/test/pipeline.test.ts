@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadStack } from '../src/stack.ts';
@@ -111,12 +112,29 @@ describe('upload → pipeline → asset, through the load balancer', () => {
     );
     const [victim] = stack.running('workflow-worker');
     if (!victim) throw new Error('no worker instance running');
-    // Mid-pipeline: the first execution is already past the upload function.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    stack.kill(victim);
+    // Mid-pipeline: killed once at least half of these executions are running (their names
+    // are the asset ids), so the victim holds or is about to get some of their steps.
+    const stores = openStores(stack.stores);
+    let runningAtKill: string[] = [];
+    try {
+      for (let polls = 0; runningAtKill.length < ids.length / 2; polls++) {
+        if (polls > 1500) throw new Error(`only ${runningAtKill.length} executions ever ran at once`);
+        const { executions = [] } = await stores.sfn.send(
+          new ListExecutionsCommand({
+            stateMachineArn: stack.stores.stateMachineArn,
+            statusFilter: 'RUNNING',
+          }),
+        );
+        runningAtKill = executions.map((e) => e.name ?? '').filter((name) => ids.includes(name));
+      }
+      stack.kill(victim);
+    } finally {
+      stores.close();
+    }
     const assets = await Promise.all(ids.map((id) => waitForFinalStatus(stack.urls.public, token, id)));
     expect(assets.map((a) => a.status)).toEqual(ids.map(() => 'READY'));
     expect(victim.child.signalCode).toBe('SIGKILL');
+    console.log(`worker SIGKILLed with ${runningAtKill.length} of ${ids.length} executions running`);
   });
 
   it('leaves every store invariant true afterwards: objects for every READY asset, nothing running', async () => {

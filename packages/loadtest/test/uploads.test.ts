@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { crc32, deflateSync } from 'node:zlib';
 import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { ErrorBody, MultipartCreated } from '@stateless/contracts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -245,6 +245,17 @@ describe('uploads through the load balancer', () => {
     expect(asset.failureReason).toMatch(/50000 × 50000 pixels/);
     expect(asset.failureReason).not.toMatch(/at .*\.(ts|js):\d+/);
     expect(asset.thumbnails ?? []).toEqual([]);
+    // Refused at the header, once: Inspect fails without a retry (a permanent error) and no
+    // Thumbnail step ever runs, so nothing tried to decode it.
+    // An execution's ARN is its state machine's with :execution: and the name (the asset id).
+    const executionArn = `${stack.stores.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
+    const { events = [] } = await stores.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+    const tasks = events.flatMap((e) =>
+      e.type === 'TaskStateEntered' ? [e.stateEnteredEventDetails?.name] : [],
+    );
+    expect(tasks).toEqual(['Inspect', 'MarkFailed']);
     // 7.5 GB once decoded; the worker read the header only.
     const growth = workerPeaks().map((peak, i) => peak - (peaksBefore[i] ?? 0));
     expect(Math.max(...growth)).toBeLessThan(64 * MiB);
