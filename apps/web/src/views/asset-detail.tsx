@@ -1,4 +1,4 @@
-import type { Asset } from '@stateless/contracts';
+import type { Asset, Thumbnail as ThumbnailInfo } from '@stateless/contracts';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, explain } from '../api.ts';
 import { bytes, isSettled, nameOf, StatusBadge, when } from './format.tsx';
@@ -142,10 +142,41 @@ function Metadata({ asset }: { asset: Asset }) {
   );
 }
 
+/** Saves bytes under a name: `download` is honoured only on a same-origin link, so an object URL. */
+function save(blob: Blob, filename: string) {
+  const href = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
+}
+
+/** `holiday.jpg`'s `small` WebP thumbnail is `holiday-small.webp`. */
+const thumbnailFilename = (asset: Asset, thumbnail: ThumbnailInfo) =>
+  `${(asset.filename ?? asset.id).replace(/\.[^.]*$/, '')}-${thumbnail.name}.${thumbnail.contentType.split('/')[1]}`;
+
 function Downloads({ api, asset, report }: { api: Api; asset: Asset; report: (error: unknown) => void }) {
-  const open = (link: () => ReturnType<Api['download']>) => async () => {
+  // The original's link answers as an attachment (Content-Disposition, signed by the API): the
+  // browser downloads it, streaming to disk, and the console stays open.
+  const original = async () => {
     try {
-      location.assign((await link()).data.url);
+      location.assign((await api.download(asset.id)).data.url);
+    } catch (error) {
+      report(error);
+    }
+  };
+  // A thumbnail's link answers inline: opened, it would replace the console (and end its uploads),
+  // so its bytes (a few KB) are fetched and saved under a name.
+  const thumbnail = (t: ThumbnailInfo) => async () => {
+    try {
+      const { data } = await api.thumbnail(asset.id, t.name);
+      const response = await fetch(data.url).catch(() => undefined);
+      if (!response?.ok)
+        throw new Error(
+          `the thumbnail could not be downloaded (${response ? `HTTP ${response.status}` : 'the file store cannot be reached'})`,
+        );
+      save(await response.blob(), thumbnailFilename(asset, t));
     } catch (error) {
       report(error);
     }
@@ -153,16 +184,11 @@ function Downloads({ api, asset, report }: { api: Api; asset: Asset; report: (er
   if (asset.status === 'PENDING') return null;
   return (
     <div class="downloads">
-      <button type="button" onClick={open(() => api.download(asset.id))}>
+      <button type="button" onClick={original}>
         Download original
       </button>
       {asset.thumbnails.map((t) => (
-        <button
-          key={t.name}
-          type="button"
-          class="secondary"
-          onClick={open(() => api.thumbnail(asset.id, t.name))}
-        >
+        <button key={t.name} type="button" class="secondary" onClick={thumbnail(t)}>
           Thumbnail {t.name} ({t.width} × {t.height})
         </button>
       ))}

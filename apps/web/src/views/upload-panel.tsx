@@ -44,20 +44,40 @@ export function UploadPanel({
         files.setAttribute('role', 'list');
     });
     lists.observe(target.current, { childList: true, subtree: true });
+    // The files already put in the list while uploading (Uppy's file ids; one may be added again).
+    const listed = new Set<string>();
     // A multipart upload the person cancels (or removes) is not wanted: its PENDING asset goes too,
     // rather than sitting in the list until the record expires. The key is `originals/<assetId>`.
-    const discard = (file: { progress: { uploadComplete?: boolean }; s3Multipart?: { key: string } }) => {
+    const discard = (file: {
+      id: string;
+      progress: { uploadComplete?: boolean };
+      s3Multipart?: { key: string };
+    }) => {
+      listed.delete(file.id);
       const assetId = file.s3Multipart?.key.split('/')[1];
       if (file.progress.uploadComplete || !assetId) return;
       apiRef.current.remove(assetId).then(changed, report);
     };
-    uppy.on('upload-success', changed);
-    uppy.on('upload-start', changed);
+    // Bytes flow only once the upload service has made the asset (when it signed the POST or started
+    // the multipart upload): a file's first progress puts it in the list, PENDING, while it uploads.
+    // Uppy's upload-start is too early for that, and the list, seeing nothing moving, would next
+    // look at its idle refresh (15 s).
+    const progressing = (file?: { id: string }) => {
+      if (!file || listed.has(file.id)) return;
+      listed.add(file.id);
+      changed();
+    };
+    const succeeded = (file?: { id: string }) => {
+      if (file) listed.delete(file.id);
+      changed();
+    };
+    uppy.on('upload-success', succeeded);
+    uppy.on('upload-progress', progressing);
     uppy.on('file-removed', discard);
     return () => {
       // Off first: destroying Uppy removes its files, which is no cancellation by the person.
-      uppy.off('upload-success', changed);
-      uppy.off('upload-start', changed);
+      uppy.off('upload-success', succeeded);
+      uppy.off('upload-progress', progressing);
       uppy.off('file-removed', discard);
       lists.disconnect();
       uppy.destroy();

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Asset, type AssetPage, mintUserToken } from '@stateless/contracts';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { thumbnailSizesOf, workflowWorkerEnv } from '@stateless/config';
+import { type Asset, type AssetPage, mintUserToken, uploadRules } from '@stateless/contracts';
+import type { Browser, BrowserContext, JSHandle, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { multipartThreshold } from '../../src/uploader.ts';
 import {
@@ -81,6 +83,12 @@ async function upload(page: Page, files: FileFixture[]) {
   await page.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
 }
 
+/** Drags a DataTransfer from outside the page onto the Dashboard and drops it. */
+async function drop(page: Page, dataTransfer: JSHandle<DataTransfer>) {
+  const dashboard = page.locator('[data-testid=uploader] .uppy-Dashboard');
+  for (const type of ['dragenter', 'dragover', 'drop']) await dashboard.dispatchEvent(type, { dataTransfer });
+}
+
 /** Drags files from outside the page onto the Dashboard and drops them (a DataTransfer of Files). */
 async function dropFiles(page: Page, files: FileFixture[]) {
   const dataTransfer = await page.evaluateHandle(
@@ -94,18 +102,32 @@ async function dropFiles(page: Page, files: FileFixture[]) {
     },
     files.map(({ name, mimeType, buffer }) => ({ name, mimeType, base64: buffer.toString('base64') })),
   );
-  const dashboard = page.locator('[data-testid=uploader] .uppy-Dashboard');
-  for (const type of ['dragenter', 'dragover', 'drop']) await dashboard.dispatchEvent(type, { dataTransfer });
+  await drop(page, dataTransfer);
+}
+
+/** The Dashboard's alert (its Informer) saying `text`. */
+const alertIn = (page: Page, text: RegExp) =>
+  page.locator('[data-testid=uploader]').getByRole('alert').filter({ hasText: text });
+
+/** Every request to the upload service or to S3 from now on (none may precede a refusal). */
+function uploadCalls(page: Page) {
+  const calls: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/uploads') || url.origin === new URL(stack().aws).origin)
+      calls.push(url.href);
+  });
+  return calls;
 }
 
 const waitForStatus = (page: Page, filename: string, status: string, timeout = 60_000) =>
   expect.poll(() => statusOf(page, filename).catch(() => undefined), { timeout, interval: 250 }).toBe(status);
 
 /**
- * A slow uplink (DevTools network emulation, 4 MiB/s) so a test can act mid-upload; counts the
- * parts S3 has stored.
+ * A slow uplink (DevTools network emulation, 4 MiB/s unless told) so a test can act mid-upload;
+ * counts the parts S3 has stored.
  */
-async function slowUplink(page: Page) {
+async function slowUplink(page: Page, bytesPerSecond = 4 * 1024 * 1024) {
   const s3 = new URL(stack().aws).origin;
   let stored = 0;
   page.on('response', (response) => {
@@ -121,11 +143,31 @@ async function slowUplink(page: Page) {
       uploadThroughput,
     });
   await network.send('Network.enable');
-  await uplink(4 * 1024 * 1024);
+  await uplink(bytesPerSecond);
   return { partsStored: () => stored, release: () => uplink(-1) };
 }
 
 const sha256 = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
+
+/** How many parts a multipart upload of the file has (5 MiB each). */
+const partsOf = (file: FileFixture) => Math.ceil(file.buffer.length / (5 * 1024 * 1024));
+
+/**
+ * A multipart upload resumed where it stopped: the parts S3 had were not sent again, the others
+ * were; the user's one asset holds the file's bytes.
+ */
+async function expectResumedWhole(userId: string, file: FileFixture, stored: number[], sentAfter: number[]) {
+  expect(sentAfter.filter((part) => stored.includes(part))).toEqual([]);
+  expect(new Set([...stored, ...sentAfter])).toEqual(
+    new Set(Array.from({ length: partsOf(file) }, (_, i) => i + 1)),
+  );
+  const [asset, ...others] = await assetsOf(userId);
+  expect(others).toEqual([]);
+  expect({ size: asset?.size, sha256: asset?.sha256 }).toEqual({
+    size: file.buffer.length,
+    sha256: sha256(file.buffer),
+  });
+}
 
 describe('the console in a real browser, through the public entry', () => {
   it('signs in, uploads a PNG, a JPEG, a PDF and a 20 MB image (multipart) with progress; each ends READY, images with a rendered thumbnail', async () => {
@@ -208,27 +250,147 @@ describe('the console in a real browser, through the public entry', () => {
 
   it('explains a refused file type before anything is uploaded', async () => {
     const { page, problems } = await signedIn(uniqueUser('refused'));
-    const calls: string[] = [];
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.pathname.startsWith('/uploads') || url.origin === new URL(stack().aws).origin)
-        calls.push(url.href);
-    });
+    const calls = uploadCalls(page);
     await page
       .locator('[data-testid=uploader] input[type=file]')
       .first()
       .setInputFiles({ name: 'table.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') });
     // One alert (a screen reader announces it once) that says what is accepted.
-    const refusal = page
-      .locator('[data-testid=uploader]')
-      .getByRole('alert')
-      .filter({ hasText: /^You can only upload: / });
+    const refusal = alertIn(page, /^You can only upload: /);
     await refusal.waitFor();
     expect(await refusal.textContent()).toMatch(/image\/png.*application\/pdf/);
+    await expectAccessible(page, 'refused type');
     await screenshot(page, 'refused-type');
     // Nothing was added, so there is nothing to upload, and no request was made.
     expect(await page.getByRole('button', { name: /^Upload/ }).count()).toBe(0);
     expect(calls).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('explains a file over the size limit before anything is uploaded', async () => {
+    const { page, problems } = await signedIn(uniqueUser('oversize'));
+    const calls = uploadCalls(page);
+    // A real file one byte over the limit, made in the page from one 1 MiB block repeated (a Blob
+    // made of Blobs refers to them: no GiB is copied), dropped as a person drops a file.
+    const dataTransfer = await page.evaluateHandle((limit) => {
+      const block = new Blob([new Uint8Array(1024 * 1024)]);
+      const blocks = Array.from({ length: Math.floor(limit / block.size) }, () => block);
+      const rest = new Uint8Array((limit % block.size) + 1);
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([...blocks, rest], 'huge.png', { type: 'image/png' }));
+      return transfer;
+    }, uploadRules.maxFileSize);
+    expect(await dataTransfer.evaluate((t) => t.files[0]?.size)).toBe(uploadRules.maxFileSize + 1);
+    await drop(page, dataTransfer);
+    // The limit from contracts' uploadRules (the one the upload service signs with), in one alert.
+    const refusal = alertIn(page, /exceeds maximum allowed size/);
+    await refusal.waitFor();
+    expect((await refusal.textContent())?.trim()).toBe('huge.png exceeds maximum allowed size of 1 GB');
+    await expectAccessible(page, 'refused size');
+    await screenshot(page, 'refused-size');
+    expect(await page.getByRole('button', { name: /^Upload/ }).count()).toBe(0);
+    expect(calls).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it("shows a new asset's row PENDING while it uploads, then moving on to READY without a reload", async () => {
+    const userId = uniqueUser('watcher');
+    const { page, problems } = await signedIn(userId);
+    // A few seconds of upload (one presigned POST on a slow uplink): long enough to be seen.
+    const image = await largePngImage('sunrise.png', 3);
+    expect(image.buffer.length).toBeLessThan(multipartThreshold);
+    // Each status text the file's row shows from now on, with when, recorded in the page as it
+    // changes (the record lives in the page's window: a reload would lose it).
+    await page.evaluate((name) => {
+      const seen: { status: string; at: number }[] = [];
+      (window as { statusSeen?: typeof seen }).statusSeen = seen;
+      new MutationObserver(() => {
+        for (const row of document.querySelectorAll('li[data-asset-id]')) {
+          if (row.querySelector('a.asset-name')?.textContent !== name) continue;
+          const status = row.querySelector('[data-status]')?.textContent ?? '';
+          if (status && seen.at(-1)?.status !== status) seen.push({ status, at: Date.now() });
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    }, image.name);
+    const s3 = new URL(stack().aws).origin;
+    // When the POST's answer arrived: the upload's end.
+    const uploaded = page
+      .waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).origin === s3, {
+        timeout: 60_000,
+      })
+      .then(() => Date.now());
+    const slow = await slowUplink(page, 1024 * 1024);
+    await upload(page, [image]);
+    await rowOf(page, image.name).waitFor();
+    await screenshot(page, 'status-pending');
+    const uploadedAt = await uploaded;
+    await slow.release();
+    await waitForStatus(page, image.name, 'READY');
+
+    const seen =
+      (await page.evaluate(() => (window as { statusSeen?: { status: string; at: number }[] }).statusSeen)) ??
+      [];
+    const path = seen.map((s) => s.status).join(' → ');
+    // In the list while its bytes were still on the way, as PENDING; READY last.
+    expect(seen[0]?.status, path).toBe('PENDING');
+    expect(seen[0]?.at ?? Number.POSITIVE_INFINITY, path).toBeLessThan(uploadedAt);
+    expect(seen.at(-1)?.status, path).toBe('READY');
+    // Forward only, in the lifecycle's order.
+    const lifecycle = ['PENDING', 'UPLOADED', 'PROCESSING', 'READY'];
+    const ranks = seen.map((s) => lifecycle.indexOf(s.status));
+    expect(
+      ranks.every((rank, i) => rank >= 0 && rank > (ranks[i - 1] ?? -1)),
+      path,
+    ).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('downloads the original and each thumbnail from the detail view: the same bytes, WebP thumbnails of their sizes', async () => {
+    const userId = uniqueUser('downloader');
+    const { page, problems } = await signedIn(userId);
+    // Landscape, larger than every thumbnail size: each thumbnail is as wide as its size says.
+    const photo = await jpegImage('holiday.jpg', 1200, 900);
+    await upload(page, [photo]);
+    await waitForStatus(page, photo.name, 'READY');
+    const [asset] = await assetsOf(userId);
+    // The worker's default sizes (the stack sets none), e.g. small:160,medium:640.
+    const sizes = thumbnailSizesOf(
+      String(Reflect.get(workflowWorkerEnv.properties.THUMBNAIL_SIZES, 'default')),
+    );
+    expect(asset?.thumbnails.map((t) => ({ name: t.name, width: t.width }))).toEqual(
+      sizes.map(({ name, maxDimension }) => ({ name, width: maxDimension })),
+    );
+    await page.getByRole('link', { name: photo.name, exact: true }).click();
+    await page.getByTestId('metadata').waitFor();
+
+    const download = async (button: string) => {
+      const [file] = await Promise.all([
+        page.waitForEvent('download', { timeout: 15_000 }),
+        page.getByRole('button', { name: button, exact: true }).click(),
+      ]);
+      return { name: file.suggestedFilename(), bytes: await readFile(await file.path()) };
+    };
+    const original = await download('Download original');
+    expect(original.name).toBe(photo.name);
+    expect(sha256(original.bytes)).toBe(sha256(photo.buffer));
+    for (const { name, maxDimension } of sizes) {
+      const thumbnail = asset?.thumbnails.find((t) => t.name === name);
+      const file = await download(`Thumbnail ${name} (${thumbnail?.width} × ${thumbnail?.height})`);
+      expect(file.name).toBe(`holiday-${name}.webp`);
+      // RIFF <length> WEBP, and an image of the size's width.
+      expect(file.bytes.subarray(0, 4).toString('latin1')).toBe('RIFF');
+      expect(file.bytes.subarray(8, 12).toString('latin1')).toBe('WEBP');
+      const { format, width } = await sharp(file.bytes).metadata();
+      expect({ format, width, size: file.bytes.length }).toEqual({
+        format: 'webp',
+        width: maxDimension,
+        size: thumbnail?.size,
+      });
+    }
+    // Downloading leaves the console where it was.
+    expect(new URL(page.url()).hash).toBe(`#/assets/${asset?.id}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(photo.name);
+    await screenshot(page, 'asset-downloads');
     expect(problems).toEqual([]);
   });
 
@@ -384,20 +546,67 @@ describe('the console in a real browser, through the public entry', () => {
       .map((c) => Number(c.url.searchParams.get('partNumber')));
     expect(storedBefore.length).toBeGreaterThan(0);
     expect(sentAfter.length).toBeGreaterThan(0);
-    expect(sentAfter.filter((part) => storedBefore.includes(part))).toEqual([]);
-    const parts = Math.ceil(large.buffer.length / (5 * 1024 * 1024));
-    expect(new Set([...storedBefore, ...sentAfter])).toEqual(
-      new Set(Array.from({ length: parts }, (_, i) => i + 1)),
-    );
-
-    const [asset, ...others] = await assetsOf(userId);
-    expect(others).toEqual([]);
-    expect({ size: asset?.size, sha256: asset?.sha256 }).toEqual({
-      size: large.buffer.length,
-      sha256: sha256(large.buffer),
-    });
+    await expectResumedWhole(userId, large, storedBefore, sentAfter);
     expect(problems).toEqual([]);
   });
+  it("pauses a multipart upload with the Dashboard's button: no part is sent while paused; resumed, it ends READY", async () => {
+    const userId = uniqueUser('pauser');
+    const authorization = `Bearer ${await userToken(userId)}`;
+    const { page, problems } = await signedIn(userId);
+    const large = await largePngImage('paused.png', 11);
+    const parts = partsOf(large);
+    expect(parts).toBeGreaterThanOrEqual(3);
+    const s3 = new URL(stack().aws).origin;
+    const partsSent: { at: number; part: number }[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (request.method() === 'PUT' && url.origin === s3)
+        partsSent.push({ at: Date.now(), part: Number(url.searchParams.get('partNumber')) });
+    });
+    const created = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/uploads/s3/multipart',
+    );
+    const slow = await slowUplink(page, 2 * 1024 * 1024);
+    await upload(page, [large]);
+    const { uploadId, key } = (await (await created).json()) as { uploadId: string; key: string };
+    // The parts S3 holds, as Uppy lists them on resume (the upload service's ListParts).
+    const stored = async () => {
+      const response = await fetch(
+        `${stack().lb}/uploads/s3/multipart/${encodeURIComponent(uploadId)}?${new URLSearchParams({ key })}`,
+        { headers: { authorization } },
+      );
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { PartNumber: number }[])
+        .map((p) => p.PartNumber)
+        .sort((a, b) => a - b);
+    };
+
+    await expect.poll(() => slow.partsStored(), { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByRole('button', { name: 'Resume', exact: true }).waitFor();
+    const pausedAt = Date.now();
+    const storedAtPause = await stored();
+    expect(storedAtPause.length).toBeGreaterThan(0);
+    expect(storedAtPause.length).toBeLessThan(parts);
+    await expectAccessible(page, 'upload paused');
+    await screenshot(page, 'upload-paused');
+    // Paused: no part is sent and S3 stores nothing more. Nothing happening has no event to wait
+    // for, so this watches a few seconds; running, Uppy sends the next part within milliseconds.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(partsSent.filter((p) => p.at >= pausedAt)).toEqual([]);
+    expect(await stored()).toEqual(storedAtPause);
+    await rowOf(page, large.name).waitFor();
+    expect(await statusOf(page, large.name)).toBe('PENDING');
+
+    await slow.release();
+    const resumedAt = Date.now();
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await waitForStatus(page, large.name, 'READY', 90_000);
+    const sentAfter = partsSent.filter((p) => p.at >= resumedAt).map((p) => p.part);
+    await expectResumedWhole(userId, large, storedAtPause, sentAfter);
+    expect(problems).toEqual([]);
+  });
+
   it('a multipart upload goes on while the person opens another asset', async () => {
     const userId = uniqueUser('browser');
     const { page, problems } = await signedIn(userId);
@@ -550,6 +759,7 @@ describe('the console in a real browser, through the public entry', () => {
     const seconds = Number(/in (\d+) s/.exec((await problem.textContent()) ?? '')?.[1]);
     expect(seconds).toBeGreaterThan(0);
     expect(seconds).toBeLessThanOrEqual(60);
+    await expectAccessible(page, 'rate limited');
     await screenshot(page, 'rate-limited');
     expect(problems).toEqual([]);
   });
