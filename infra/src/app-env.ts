@@ -67,3 +67,27 @@ export function lambdaEnvironment(app: AppName, sources: EnvironmentSources): Re
   }
   return environment;
 }
+
+/**
+ * A plain variable that several apps read means one thing for the stage, so every app that
+ * reads it gets the same setting (MAX_UPLOAD_BYTES: the upload service signs uploads up to it,
+ * the worker fails an object over it). Throws naming the variable and the apps that disagree.
+ */
+export function checkSharedSettings(
+  appSettings: Readonly<Record<AppName, Readonly<Record<string, string>>>>,
+) {
+  const readers = new Map<string, AppName[]>();
+  for (const app of Object.keys(envSchemas) as AppName[]) {
+    for (const { name } of variablesOf(envSchemas[app]))
+      readers.set(name, [...(readers.get(name) ?? []), app]);
+  }
+  for (const [name, apps] of readers) {
+    const values = new Set(apps.map((app) => appSettings[app][name]));
+    if (apps.length > 1 && values.size > 1) {
+      const given = apps.map((app) => `${app}: ${appSettings[app][name] ?? '(default)'}`).join(', ');
+      throw new Error(
+        `${name} is read by ${apps.join(', ')}; set it to one value for all of them in appSettings (${given})`,
+      );
+    }
+  }
+}

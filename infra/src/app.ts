@@ -1,4 +1,5 @@
 import type { App } from 'cdktn';
+import { checkSharedSettings } from './app-env.ts';
 import type { Environment } from './environments.ts';
 import { PlatformStack } from './platform-stack.ts';
 import { ServiceStack } from './service-stack.ts';
@@ -13,6 +14,7 @@ import { WorkflowStack } from './workflow-stack.ts';
  * each app stack deploys on its own.
  */
 export function buildApp(app: App, environment: Environment) {
+  checkSharedSettings(environment.appSettings);
   const platform = new PlatformStack(app, environment);
   const web = new WebStack(app, environment, {
     assetsBucketName: platform.assetsBucketName,

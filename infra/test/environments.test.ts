@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lambdaEnvironment } from '../src/app-env.ts';
+import { checkSharedSettings, lambdaEnvironment } from '../src/app-env.ts';
 import { environments, selectedEnvironment } from '../src/environments.ts';
 
 const outputs = {
@@ -16,6 +16,23 @@ describe('environment selection', () => {
 
   it('rejects an unknown stage, listing the known ones', () => {
     expect(() => selectedEnvironment({ STAGE: 'qa' })).toThrow(/STAGE=qa .*dev, prod/);
+  });
+});
+
+describe('settings several apps read', () => {
+  it('must agree: MAX_UPLOAD_BYTES set for the upload service alone fails synthesis, naming it', () => {
+    const apps = { 'data-api': {}, 'upload-service': {}, 'workflow-worker': {} };
+    expect(() => checkSharedSettings({ ...apps, 'upload-service': { MAX_UPLOAD_BYTES: '5000' } })).toThrow(
+      /MAX_UPLOAD_BYTES is read by upload-service, workflow-worker.*upload-service: 5000, workflow-worker: \(default\)/,
+    );
+    const both = {
+      'upload-service': { MAX_UPLOAD_BYTES: '5000' },
+      'workflow-worker': { MAX_UPLOAD_BYTES: '5000' },
+    };
+    expect(() => checkSharedSettings({ ...apps, ...both })).not.toThrow();
+    for (const environment of Object.values(environments)) {
+      expect(() => checkSharedSettings(environment.appSettings)).not.toThrow();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { routes } from '@stateless/topology';
 import { describe, expect, it } from 'vitest';
-import { environments } from '../src/environments.ts';
+import { type Environment, environments } from '../src/environments.ts';
 import { tlsPolicy } from '../src/platform/load-balancers.ts';
 import { type Block, onlyResource, resolveRefs, resources, stack, stackNames } from './synth.ts';
 
@@ -60,7 +60,8 @@ describe('the public ALB in prod (a certificate is configured)', () => {
 
 describe('the public ALB in dev (no certificate configured)', () => {
   it('serves plain HTTP on 80 only, as the stage says', () => {
-    expect(environments.dev.publicCertificateDomain).toBeUndefined();
+    const dev: Environment = environments.dev;
+    expect(dev.publicCertificateDomain).toBeUndefined();
     const listeners = listenersOf('dev', 'public').map(([, l]) => [l.port, l.protocol]);
     expect(listeners).toEqual([[80, 'HTTP']]);
   });

@@ -70,7 +70,11 @@ export async function buildApp(config: UploadServiceConfig) {
     uploads: createUploads(
       s3,
       dataApi,
-      { bucket: config.ASSETS_BUCKET, urlTtlSeconds: config.UPLOAD_URL_TTL_SECONDS },
+      {
+        bucket: config.ASSETS_BUCKET,
+        urlTtlSeconds: config.UPLOAD_URL_TTL_SECONDS,
+        maxFileSize: config.MAX_UPLOAD_BYTES,
+      },
       metrics,
     ),
   });

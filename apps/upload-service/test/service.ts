@@ -8,6 +8,8 @@ import { buildApp } from '../src/app.ts';
 export const secret = 'upload-test-secret-that-is-at-least-32-characters';
 /** What the upload service mints its data-API tokens with, and the data API verifies them with. */
 export const serviceSecret = 'upload-test-service-secret-of-at-least-32-characters';
+/** Under contracts' default, so a test that finds this limit proves the configured one is used. */
+export const maxUploadBytes = 64 * 1024 * 1024;
 export const cloud = inject('cloud');
 // The data API's own test config (unique Redis prefix), with this file's secrets.
 const dataApiConfig = testConfig({ AUTH_JWT_SECRET: secret, SERVICE_TOKEN_SECRET: serviceSecret });
@@ -20,6 +22,7 @@ export const { app, handleUploadEvents } = await buildApp(
     DATA_API_INTERNAL_URL: dataApiUrl,
     AUTH_JWT_SECRET: secret,
     SERVICE_TOKEN_SECRET: serviceSecret,
+    MAX_UPLOAD_BYTES: String(maxUploadBytes),
   }),
 );
 afterAll(async () => {

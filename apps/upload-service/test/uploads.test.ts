@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
-import { mintUserToken, uploadRules } from '@stateless/contracts';
+import { mintUserToken } from '@stateless/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { app, cloud, secret } from './service.ts';
+import { app, cloud, maxUploadBytes, secret } from './service.ts';
 
 const s3 = createS3Client({ region: cloud.region, forcePathStyle: true });
 const Bucket = cloud.names.assetsBucket;
@@ -58,7 +58,7 @@ describe('single upload (presigned POST)', () => {
     const policy = JSON.parse(Buffer.from(post.fields.Policy, 'base64').toString('utf8'));
     expect(policy.conditions).toEqual(
       expect.arrayContaining([
-        ['content-length-range', 1, uploadRules.maxFileSize],
+        ['content-length-range', 1, maxUploadBytes],
         ['eq', '$Content-Type', 'image/png'],
         { key: post.key },
       ]),
@@ -81,11 +81,14 @@ describe('single upload (presigned POST)', () => {
     expect(html.json().error.code).toBe('UnsupportedMediaType');
     const big = await call(
       'GET',
-      `/uploads/s3/params?filename=a.png&type=image/png&size=${uploadRules.maxFileSize + 1}`,
+      `/uploads/s3/params?filename=a.png&type=image/png&size=${maxUploadBytes + 1}`,
       alice,
     );
     expect(big.statusCode).toBe(413);
-    expect(big.json().error).toMatchObject({ code: 'PayloadTooLarge' });
+    expect(big.json().error).toMatchObject({
+      code: 'PayloadTooLarge',
+      message: `${maxUploadBytes + 1} bytes is over the limit of ${maxUploadBytes} bytes`,
+    });
     const missing = await call('GET', '/uploads/s3/params?type=image/png', alice);
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.code).toBeTypeOf('string');

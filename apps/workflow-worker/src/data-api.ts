@@ -1,5 +1,5 @@
 import { thumbnailSizesOf } from '@stateless/config';
-import { createDataApiInternalClient, serviceTokenSource, uploadRules } from '@stateless/contracts';
+import { createDataApiInternalClient, serviceTokenSource } from '@stateless/contracts';
 import type { WorkflowWorkerConfig } from './app.ts';
 
 export const createDataApi = (config: WorkflowWorkerConfig) =>
@@ -12,7 +12,7 @@ export const createDataApi = (config: WorkflowWorkerConfig) =>
 
 /** The media limits and sizes the steps read from config. */
 export const mediaLimitsOf = (config: WorkflowWorkerConfig) => ({
-  maxFileSize: uploadRules.maxFileSize,
+  maxFileSize: config.MAX_UPLOAD_BYTES,
   maxInputPixels: config.MAX_INPUT_PIXELS,
   timeoutSeconds: config.IMAGE_TIMEOUT_SECONDS,
   thumbnailSizes: thumbnailSizesOf(config.THUMBNAIL_SIZES),

@@ -25,12 +25,15 @@ export function loadEnv<S extends TObject>(schema: S, env?: Env): Static<S> {
 
 function parseEnv<S extends TObject>(schema: S, env: Env): Static<S> {
   const known: Record<string, unknown> = {};
-  for (const name of Object.keys(schema.properties)) {
+  for (const [name, field] of Object.entries(schema.properties)) {
     const raw = env[name];
     // An empty variable means "not set", as in most deployment tools.
-    if (raw !== undefined && raw !== '') known[name] = raw;
+    if (raw === undefined || raw === '') continue;
+    // TypeBox converts "1.5" to the integer 1 (and "0x10" to 16): an integer is taken only as
+    // written in decimal digits, anything else stays a string and is refused, naming it.
+    known[name] = Type.IsInteger(field) && !/^-?\d+$/.test(raw) ? raw : Value.Convert(field, raw);
   }
-  const value = Value.Default(schema, Value.Convert(schema, known));
+  const value = Value.Default(schema, known);
   const errors = [...Value.Errors(schema, value)];
   const problems = errors.flatMap((error) => {
     if (error.keyword === 'required') {

@@ -17,6 +17,8 @@ import type { AppMetrics } from '@stateless/observability';
 export interface UploadSettings {
   bucket: string;
   urlTtlSeconds: number;
+  /** Bytes (MAX_UPLOAD_BYTES). */
+  maxFileSize: number;
 }
 
 const allowed = new Set<string>(uploadRules.allowedFileTypes);
@@ -26,21 +28,17 @@ const errorName = (error: unknown) => (error as { name?: string } | null)?.name;
 /** S3's answers to a complete whose part list is wrong: the client's mistake, not ours. */
 const partRefusals = new Set(['EntityTooSmall', 'InvalidPart', 'InvalidPartOrder']);
 const notFound = () => new PublicError(404, 'NotFound', 'No such upload');
-const tooLarge = (size: number) =>
-  new PublicError(
-    413,
-    'PayloadTooLarge',
-    `${size} bytes is over the limit of ${uploadRules.maxFileSize} bytes`,
-  );
+const tooLarge = (size: number, limit: number) =>
+  new PublicError(413, 'PayloadTooLarge', `${size} bytes is over the limit of ${limit} bytes`);
 
 /** Refuses a type outside the allowlist (415) and a declared size over the limit (413) before anything is signed. */
-function checkFile(type: string, size: number | undefined) {
+function checkFile(type: string, size: number | undefined, limit: number) {
   if (!allowed.has(type)) {
     throw new PublicError(415, 'UnsupportedMediaType', `Content type ${type} is not accepted`, {
       details: [{ path: '/type', message: `one of ${uploadRules.allowedFileTypes.join(', ')}` }],
     });
   }
-  if (size !== undefined && size > uploadRules.maxFileSize) throw tooLarge(size);
+  if (size !== undefined && size > limit) throw tooLarge(size, limit);
 }
 
 /** The upload flows of the Companion S3 protocol; the data API holds the asset records. */
@@ -56,7 +54,7 @@ export function createUploads(
 
   /** A new asset id and its PENDING record, before any URL is signed. */
   async function register(ownerId: string, filename: string, contentType: string, size: number | undefined) {
-    checkFile(contentType, size);
+    checkFile(contentType, size, settings.maxFileSize);
     const assetId = randomUUID();
     await dataApi.createAsset({
       id: assetId,
@@ -92,7 +90,7 @@ export function createUploads(
       Bucket,
       Key,
       Conditions: [
-        ['content-length-range', size ?? 1, size ?? uploadRules.maxFileSize],
+        ['content-length-range', size ?? 1, size ?? settings.maxFileSize],
         ['eq', '$Content-Type', contentType],
       ],
       Fields: { 'Content-Type': contentType },
@@ -208,9 +206,9 @@ export function createUploads(
       const total = uploaded
         .filter((part) => named.has(part.PartNumber ?? 0))
         .reduce((sum, part) => sum + (part.Size ?? 0), 0);
-      if (total > uploadRules.maxFileSize) {
+      if (total > settings.maxFileSize) {
         await s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
-        throw tooLarge(total);
+        throw tooLarge(total, settings.maxFileSize);
       }
       if (asset.size !== undefined && total !== asset.size) {
         throw new PublicError(

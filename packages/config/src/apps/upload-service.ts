@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { authKeyProblem, oneUserKeySource, serviceAuth, userAuth } from '../auth.ts';
 import { common, name, port, url } from '../fields.ts';
+import { uploadLimit } from '../uploads.ts';
 
 const variables = Type.Object({
   ...common,
@@ -14,6 +15,7 @@ const variables = Type.Object({
   ...serviceAuth,
   /** How long a presigned POST or part URL stays valid. */
   UPLOAD_URL_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 7 * 86_400, default: 3_600 }),
+  ...uploadLimit,
 });
 
 export const uploadServiceEnv: typeof variables = Type.Refine(

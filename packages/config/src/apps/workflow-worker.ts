@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { serviceAuth } from '../auth.ts';
 import { common, name, port, url } from '../fields.ts';
+import { uploadLimit } from '../uploads.ts';
 
 const thumbnailSize = '[a-z0-9][a-z0-9-]{0,31}:[1-9][0-9]{0,3}';
 
@@ -20,6 +21,7 @@ export const workflowWorkerEnv = Type.Object({
   MAX_INPUT_PIXELS: Type.Integer({ minimum: 1, default: 120_000_000 }),
   /** The longest one image operation may take. */
   IMAGE_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 300, default: 30 }),
+  ...uploadLimit,
 });
 
 /** THUMBNAIL_SIZES as the pipeline's thumbnail sizes. */
