@@ -16,6 +16,7 @@ const config = {
   THUMBNAIL_SIZES: 'small:160',
   MAX_INPUT_PIXELS: 1000,
   IMAGE_TIMEOUT_SECONDS: 5,
+  MAX_UPLOAD_BYTES: 1024,
   METRICS_NAMESPACE: 'StatelessStack/test',
 };
 
