@@ -21,8 +21,14 @@ export class ApiError extends Error {
   }
 }
 
+/** The identity provider sent the person back without signing them in (cancelled, refused). */
+export class SignInError extends Error {
+  override name = 'SignInError';
+}
+
 /** What a person reads for an error: what happened and what to do next. */
 export function explain(error: unknown): string {
+  if (error instanceof SignInError) return error.message;
   if (!(error instanceof ApiError)) return `Something went wrong: ${(error as Error)?.message ?? error}`;
   switch (error.kind) {
     case 'expired':

@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { SignInError } from './api.ts';
 import type { SignInConfig } from './console-config.ts';
 import type { Session } from './session.ts';
 
@@ -46,10 +47,10 @@ export async function completeSignIn(config: OidcConfig): Promise<Session | unde
   } | null;
   sessionStorage.removeItem(pending);
   history.replaceState(null, '', '/');
-  if (!saved) throw new Error('This sign-in was not started here; sign in again');
+  if (!saved) throw new SignInError('This sign-in was not started in this tab. Sign in to try again.');
   const as = await discover(config);
   const client: oauth.Client = { client_id: config.clientId };
-  const params = oauth.validateAuthResponse(as, client, current, saved.state);
+  const params = validated(as, client, current, saved.state);
   const response = await oauth.authorizationCodeGrantRequest(
     as,
     client,
@@ -63,4 +64,21 @@ export async function completeSignIn(config: OidcConfig): Promise<Session | unde
   if (!claims || !result.id_token) throw new Error('The identity provider sent no ID token');
   // The APIs verify the ID token (audience = this client), against the issuer's JWKS.
   return { token: result.id_token, userId: String(claims.email ?? claims.sub), expiresAt: claims.exp * 1000 };
+}
+
+/**
+ * The redirect's parameters, checked. An error the provider sends back (`?error=access_denied`: the
+ * person cancelled, or the provider refused) is said as the provider put it, not as oauth4webapi's
+ * "authorization response from the server is an error".
+ */
+function validated(as: oauth.AuthorizationServer, client: oauth.Client, url: URL, state: string) {
+  try {
+    return oauth.validateAuthResponse(as, client, url, state);
+  } catch (error) {
+    if (!(error instanceof oauth.AuthorizationResponseError)) throw error;
+    const said = error.error_description ? `"${error.error_description}" (${error.error})` : error.error;
+    throw new SignInError(
+      `Sign-in did not complete: the identity provider answered ${said}. Sign in to try again.`,
+    );
+  }
 }

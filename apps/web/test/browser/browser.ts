@@ -4,6 +4,7 @@ import { mintUserToken } from '@stateless/contracts';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
+import type { FileFixture } from './fixtures.ts';
 
 export const stack = () => inject('stack');
 export const consoleUrl = () => stack().console ?? `${stack().lb}/`;
@@ -32,8 +33,8 @@ mkdirSync(artifacts, { recursive: true });
 export const screenshot = (page: Page, name: string) =>
   page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
-/** The console at the public entry, on a page that records script errors and CSP violations. */
-export async function openConsole(context: BrowserContext) {
+/** The console (the stack's public entry unless `url` says), on a page that records script errors and CSP violations. */
+export async function openConsole(context: BrowserContext, url = consoleUrl()) {
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -46,7 +47,7 @@ export async function openConsole(context: BrowserContext) {
   // chooser, Playwright 1.65 with chromium 156 missed about one chooser in four (the page had
   // clicked the input with user activation).
   page.on('filechooser', () => {});
-  await page.goto(consoleUrl());
+  await page.goto(url);
   return { page, problems };
 }
 
@@ -54,6 +55,25 @@ export async function signIn(page: Page, userId: string) {
   await page.getByLabel('User id').fill(userId);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Your assets', exact: true }).waitFor();
+}
+
+/** An asset's row in the list, by its file name. */
+export const rowOf = (page: Page, filename: string) =>
+  page.locator('li[data-asset-id]', { has: page.getByRole('link', { name: filename, exact: true }) });
+
+export const statusOf = (page: Page, filename: string) =>
+  rowOf(page, filename).locator('[data-status]').textContent({ timeout: 5_000 });
+
+export const waitForStatus = (page: Page, filename: string, status: string, timeout = 60_000) =>
+  expect.poll(() => statusOf(page, filename).catch(() => undefined), { timeout, interval: 250 }).toBe(status);
+
+/** Adds files as a drop or the file picker would, then presses the Dashboard's upload button. */
+export async function upload(page: Page, files: FileFixture[]) {
+  // After an upload the Dashboard lists its files; "Add more" brings the picker back.
+  const addMore = page.getByRole('button', { name: 'Add more' });
+  if (await addMore.isVisible()) await addMore.click();
+  await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
+  await page.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
 }
 
 interface AxeViolation {

@@ -12,12 +12,16 @@ import {
   expectAccessible,
   launch,
   openConsole,
+  rowOf,
   screenshot,
   signIn,
   stack,
+  statusOf,
   tabTo,
   uniqueUser,
+  upload,
   userToken,
+  waitForStatus,
 } from './browser.ts';
 import { type FileFixture, jpegImage, largePngImage, pdfDocument, pngImage, textFile } from './fixtures.ts';
 import { rateLimitPerMinute } from './global-setup.ts';
@@ -52,12 +56,6 @@ async function assetsOf(userId: string): Promise<Asset[]> {
   return ((await response.json()) as AssetPage).items;
 }
 
-const rowOf = (page: Page, filename: string) =>
-  page.locator('li[data-asset-id]', { has: page.getByRole('link', { name: filename, exact: true }) });
-
-const statusOf = (page: Page, filename: string) =>
-  rowOf(page, filename).locator('[data-status]').textContent({ timeout: 5_000 });
-
 /**
  * Every value the Dashboard's progress bar shows from now on (a MutationObserver in the page:
  * uploads on localhost are quicker than any polling from here).
@@ -73,15 +71,6 @@ const recordProgress = (page: Page) =>
   });
 const progressSeen = (page: Page) =>
   page.evaluate(() => (window as { progressSeen?: number[] }).progressSeen ?? []);
-
-/** Adds files as a drop or the file picker would, then presses the Dashboard's upload button. */
-async function upload(page: Page, files: FileFixture[]) {
-  // After an upload the Dashboard lists its files; "Add more" brings the picker back.
-  const addMore = page.getByRole('button', { name: 'Add more' });
-  if (await addMore.isVisible()) await addMore.click();
-  await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
-  await page.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
-}
 
 /** Drags a DataTransfer from outside the page onto the Dashboard and drops it. */
 async function drop(page: Page, dataTransfer: JSHandle<DataTransfer>) {
@@ -119,9 +108,6 @@ function uploadCalls(page: Page) {
   });
   return calls;
 }
-
-const waitForStatus = (page: Page, filename: string, status: string, timeout = 60_000) =>
-  expect.poll(() => statusOf(page, filename).catch(() => undefined), { timeout, interval: 250 }).toBe(status);
 
 /**
  * A slow uplink (DevTools network emulation, 4 MiB/s unless told) so a test can act mid-upload;
