@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultMix, parseMix } from './mix.ts';
-import { buildReport, describeMachine, writeReport } from './report.ts';
+import { buildReport, describeMachine, describeRun, writeReport } from './report.ts';
 import { runScenarios, type ScenarioName, type ScenarioOptions, scenarioNames } from './scenarios.ts';
 import { LoadStack, repoRoot } from './stack.ts';
 import { runAgainst } from './target.ts';
@@ -82,6 +82,7 @@ const options: ScenarioOptions = {
 };
 
 const machine = describeMachine();
+const run = describeRun();
 const notes: string[] = [];
 let results: Awaited<ReturnType<typeof runScenarios>>;
 if (values.target || values.url) {
@@ -124,6 +125,7 @@ const report = buildReport(
   { ...options },
   results,
   notes,
+  run,
 );
 const files = writeReport(report, values.out as string, values.name as string);
 if (values.picture) {

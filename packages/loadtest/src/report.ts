@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,23 @@ export function describeMachine(): Machine {
   };
 }
 
+/** When a run started and which code it ran, so a committed report says what it measured. */
+export interface Run {
+  startedAt: string;
+  /** `git describe --always --dirty`: the commit, with -dirty when the tree had changes. */
+  commit: string;
+}
+
+export function describeRun(): Run {
+  let commit = 'unknown (not a git checkout)';
+  try {
+    commit = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+  } catch {
+    // A copy without .git still gets its report.
+  }
+  return { startedAt: new Date().toISOString(), commit };
+}
+
 export interface ScaleOutPoint {
   instances: number;
   rps: number;
@@ -35,6 +53,8 @@ export interface ScaleOutPoint {
 export interface Report {
   title: string;
   startedAt: string;
+  finishedAt: string;
+  commit: string;
   machine: Machine;
   freeMemoryGiBAtStart: number;
   options: Record<string, unknown>;
@@ -67,6 +87,7 @@ export function buildReport(
   options: Record<string, unknown>,
   scenarios: ScenarioResult[],
   notes: string[],
+  run: Run = describeRun(),
 ): Report {
   const passed = scenarios.every(
     (s) =>
@@ -76,7 +97,9 @@ export function buildReport(
   );
   return {
     title,
-    startedAt: new Date().toISOString(),
+    startedAt: run.startedAt,
+    finishedAt: new Date().toISOString(),
+    commit: run.commit,
     machine,
     freeMemoryGiBAtStart: Math.round((freemem() / 2 ** 30) * 10) / 10,
     options,
@@ -342,7 +365,7 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e5e7eb;paddi
 .ok{color:#15803d}.bad{color:#b91c1c}section{border-top:2px solid #e5e7eb;margin-top:20px}.headline{font-size:15px}
 ul.invariants{list-style:none;padding-left:0}pre{background:#f3f4f6;padding:8px;overflow:auto}</style></head><body>
 <h1>${esc(report.title)}</h1>
-<p>${esc(report.startedAt)} · ${m.cores} cores (${esc(m.cpu)}), ${m.memoryGiB} GiB, Linux ${esc(m.kernel)}, Node ${esc(m.node)} ·
+<p>${esc(report.startedAt)} to ${esc(report.finishedAt)}, code ${esc(report.commit)} · ${m.cores} cores (${esc(m.cpu)}), ${m.memoryGiB} GiB, Linux ${esc(m.kernel)}, Node ${esc(m.node)} ·
 load average at start ${m.loadAverageAtStart} · <b class="${report.passed ? 'ok' : 'bad'}">${report.passed ? 'every invariant held, no failed request' : 'FAILED: see below'}</b></p>
 ${report.notes.length ? `<ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${scaleSection(report.scaleOut)}

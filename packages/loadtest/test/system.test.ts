@@ -88,8 +88,12 @@ describe('the short load test (mix with uploads, one instance of each app SIGKIL
 
     const report = buildReport('short load test', describeMachine(), {}, scenarios, []);
     expect(report.passed).toBe(true);
+    // The code it measured, as git names it (this test runs in a checkout).
+    expect(report.commit).toMatch(/^[0-9a-f]{7,40}(-dirty)?$/);
     const files = writeReport(report, logDir, 'short');
-    expect(readFileSync(files.html, 'utf8')).toContain('<svg');
+    const html = readFileSync(files.html, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain(`code ${report.commit}`);
   });
 });
 
