@@ -13,6 +13,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v python3 >/dev/null || need_apt+=(python3)
 # The web console's browser tests drive Debian's chromium (Playwright's own downloads are not reachable).
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# The console's OIDC browser test serves its identity provider over HTTPS with a self-signed certificate.
+command -v openssl >/dev/null || need_apt+=(openssl)
 # The READMEs' examples read .local/stack.json with jq.
 command -v jq >/dev/null || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
