@@ -67,7 +67,15 @@ function toAjvErrors(errors: FastifySchemaValidationError[]): FastifySchemaValid
 const article = (type: string) =>
   type === 'null' ? 'null' : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 const typeName = (error: FastifySchemaValidationError) => article(String(error.params.type));
-const alternatives = new Intl.ListFormat('en', { type: 'disjunction' });
+/**
+ * Made on first use, not at import: creating an Intl formatter loads ICU data (~10 ms), which
+ * would be paid by every Lambda cold start for a message only an invalid union value needs.
+ */
+let disjunction: Intl.ListFormat | undefined;
+function alternatives(items: string[]) {
+  disjunction ??= new Intl.ListFormat('en', { type: 'disjunction' });
+  return disjunction.format(items);
+}
 
 /**
  * A value that matches no branch of a union (`anyOf`) gets one error, not one
@@ -101,7 +109,7 @@ function oneErrorPerUnion(errors: FastifySchemaValidationError[]) {
     const replacement = nearest ?? [
       {
         ...union,
-        message: `must be ${alternatives.format(
+        message: `must be ${alternatives(
           misses.map((miss) =>
             miss?.keyword === 'const' ? JSON.stringify(miss.params.allowedValue) : typeName(miss ?? union),
           ),

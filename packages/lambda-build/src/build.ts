@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { type Zippable, zipSync } from 'fflate';
 import { type LambdaArchitecture, lambdaArchitectures, lambdaPackage } from './deployment.ts';
 import { packageFiles, runtimeClosure } from './ship.ts';
@@ -27,8 +28,9 @@ export interface LambdaBuild {
   files: string[];
 }
 
-// CommonJS dependencies call require() for Node built-ins and read __filename/__dirname
-// (ioredis builds error stacks with it); an ES module has neither, so the bundle defines them first.
+// The bundle calls require() for Node built-ins (CommonJS dependencies, and every import of one:
+// builtinsThroughRequire) and CommonJS dependencies read __filename/__dirname (ioredis builds
+// error stacks with it); an ES module has neither, so the bundle defines them first.
 const banner = [
   "import { createRequire as __createRequire } from 'node:module';",
   "import { dirname as __pathDirname } from 'node:path';",
@@ -37,6 +39,30 @@ const banner = [
   'const __filename = __fileURLToPath(import.meta.url);',
   'const __dirname = __pathDirname(__filename);',
 ].join('\n');
+
+/**
+ * Node's built-in modules through `require` (the banner's), not `import`. An ES module import of a
+ * built-in makes Node fill the module namespace with every export's value, running each lazy
+ * getter: `node:http`'s WebSocket loads undici, `node:process`'s stdin, stdout and stderr open
+ * their streams, `node:crypto`'s webcrypto builds Web Crypto. The bundle reads each export when
+ * it uses it instead, as a CommonJS dependency always does: undici, child_process and dgram no
+ * longer load (measured on data-api: 2-5 ms less import, ~15 ms less CPU for the process).
+ */
+const builtinsThroughRequire: Plugin = {
+  name: 'builtins-through-require',
+  setup(build) {
+    const namespace = 'node-builtin';
+    build.onResolve({ filter: /^[a-z_:/]+$/ }, ({ path, namespace: from }) => {
+      // The require() in the module below stays a require() of the built-in.
+      if (from === namespace) return { path, external: true };
+      return isBuiltin(path) ? { path, namespace } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace }, ({ path }) => ({
+      contents: `module.exports = require(${JSON.stringify(path)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 /**
  * Builds `<outDir>/lambda.zip`: the entry bundled and minified into `lambda.mjs`, plus each
@@ -71,6 +97,7 @@ export async function buildLambda(options: LambdaBuildOptions): Promise<LambdaBu
     sourcesContent: false,
     external: [...externals],
     banner: { js: banner },
+    plugins: [builtinsThroughRequire],
     logLevel: 'warning',
   });
   const bundle = await readFile(bundlePath);

@@ -35,6 +35,28 @@ describe('buildLambda', () => {
     expect(await readFile(join(scratch, 'a', 'lambda.mjs.map'), 'utf8')).toContain('"mappings"');
     expect(await readFile(join(scratch, 'a', 'lambda.mjs'), 'utf8')).not.toContain('sourceMappingURL');
   });
+
+  it('requires Node built-ins instead of importing them (an import runs all their lazy getters)', async () => {
+    await buildBare('builtins');
+    const bundle = await readFile(join(scratch, 'builtins', 'lambda.mjs'), 'utf8');
+    // Fastify needs node:http and friends; only the banner's three imports remain.
+    expect(bundle).toMatch(/require\("node:http"\)/);
+    expect(bundle.match(/^import .* from ['"][^'"]+['"];?$/gm)).toEqual([
+      "import { createRequire as __createRequire } from 'node:module';",
+      "import { dirname as __pathDirname } from 'node:path';",
+      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+    ]);
+    expect(bundle).not.toMatch(/\bfrom\s*"(node:)?[a-z_/]+"/);
+    // It runs: the handler answers an ALB event.
+    const { stdout } = await run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const { handler } = await import(${JSON.stringify(join(scratch, 'builtins', 'lambda.mjs'))});
+       const result = await handler({ requestContext: { elb: {} }, httpMethod: 'GET', path: '/', headers: {}, body: '', isBase64Encoded: false }, {});
+       console.log(JSON.stringify(result));`,
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({ statusCode: 200, body: '{"ok":true}' });
+  });
 });
 
 describe('the lambda-build command', () => {

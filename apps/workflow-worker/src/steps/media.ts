@@ -3,8 +3,19 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import { uploadRules } from '@stateless/contracts';
 import type { StepInput, StepOutput, ThumbnailSize } from '@stateless/workflows';
 import { fileTypeStream } from 'file-type';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
 import { StepError } from '../invoke.ts';
+
+/**
+ * sharp, loaded by the first step that reads an image rather than when the Lambda container
+ * starts: loading it (libvips) is ~60 ms of CPU, which a container that only runs
+ * `finalize` or `markFailed` never needs. Loaded once per container, as an import would be.
+ */
+let loadingSharp: Promise<typeof import('sharp')> | undefined;
+async function loadSharp() {
+  loadingSharp ??= import('sharp');
+  return (await loadingSharp).default;
+}
 
 export interface MediaLimits {
   /** Bytes; the upload limit (`uploadRules.maxFileSize`), for objects that got past it. */
@@ -113,7 +124,7 @@ export async function inspect(
   const hash = createHash('sha256');
   let size = 0;
   const image = contentType.startsWith('image/')
-    ? sharp({ failOn: 'warning', limitInputPixels: false })
+    ? (await loadSharp())({ failOn: 'warning', limitInputPixels: false })
     : undefined;
   // The header sharp reads is what the metadata needs; it is fed as the bytes pass.
   const metadata = image?.metadata();
@@ -162,6 +173,8 @@ export async function thumbnail(
 ): Promise<StepOutput<'thumbnail'>> {
   const object = await openObject(s3, bucket, key);
   const source = Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
+  // Outside the try: a sharp that cannot load is a crash, not an undecodable image.
+  const sharp = await loadSharp();
   let output: { data: Buffer; info: OutputInfo };
   try {
     output = await sharp(source, { failOn: 'warning', limitInputPixels: limits.maxInputPixels, pages: 1 })
