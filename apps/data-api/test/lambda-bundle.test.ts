@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDataApiInternalClient } from '@stateless/contracts';
-import { type BuiltPackage, buildPackage, invokePackage, resultOf } from '@stateless/lambda-build/testing';
+import {
+  type BuiltPackage,
+  buildPackage,
+  declaredNodeMajor,
+  invokePackage,
+  resultOf,
+} from '@stateless/lambda-build/testing';
 import type { ALBResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -34,14 +40,6 @@ afterAll(async () => {
   await instance?.close();
   await pkg?.remove();
 });
-
-/** The Node major the workspace declares (root package.json `engines`), which infra deploys as the Lambda runtime. */
-const declaredNodeMajor = async () => {
-  const root = JSON.parse(await readFile(join(appDir, '../../package.json'), 'utf8')) as {
-    engines: { node: string };
-  };
-  return /^>=(\d+)$/.exec(root.engines.node)?.[1];
-};
 
 const invoke = (events: unknown[]) =>
   invokePackage<ALBResult>(pkg, events, {

@@ -5,6 +5,7 @@ import {
   albEvent,
   type BuiltPackage,
   buildPackage,
+  declaredNodeMajor,
   invokePackage,
   resultOf,
 } from '@stateless/lambda-build/testing';
@@ -67,17 +68,18 @@ describe('the built Lambda package', () => {
 
   it('serves ALB requests (the Companion routes) and SQS batches of upload events', async () => {
     const token = await mintUserToken(secret, 'lambda-bundle-user');
-    const [signed, anonymous] = (
-      await invoke<ALBResult>([
-        albEvent(targetGroupArn, 'GET', '/uploads/s3/params', {
-          query: { filename: 'photo.png', type: 'image/png' },
-          headers: { authorization: `Bearer ${token}` },
-        }),
-        albEvent(targetGroupArn, 'GET', '/uploads/s3/params', {
-          query: { filename: 'a.png', type: 'image/png' },
-        }),
-      ])
-    ).outcomes.map(resultOf);
+    const served = await invoke<ALBResult>([
+      albEvent(targetGroupArn, 'GET', '/uploads/s3/params', {
+        query: { filename: 'photo.png', type: 'image/png' },
+        headers: { authorization: `Bearer ${token}` },
+      }),
+      albEvent(targetGroupArn, 'GET', '/uploads/s3/params', {
+        query: { filename: 'a.png', type: 'image/png' },
+      }),
+    ]);
+    // On the Node major the Lambda runtime is deployed with.
+    expect(served.node.split('.')[0]).toBe(await declaredNodeMajor());
+    const [signed, anonymous] = served.outcomes.map(resultOf);
     expect(signed?.statusCode).toBe(200);
     const params = JSON.parse(signed?.body ?? '');
     expect(params).toMatchObject({ method: 'POST', fields: { key: `originals/${params.assetId}` } });

@@ -5,7 +5,13 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
 import { loadEnv, workflowWorkerEnv } from '@stateless/config';
 import { deployedArchitecture } from '@stateless/lambda-build/deployment';
-import { type BuiltPackage, buildPackage, invokePackage, resultOf } from '@stateless/lambda-build/testing';
+import {
+  type BuiltPackage,
+  buildPackage,
+  declaredNodeMajor,
+  invokePackage,
+  resultOf,
+} from '@stateless/lambda-build/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -76,7 +82,7 @@ describe('the package built for the host architecture (arm64 binaries cannot loa
       .toBuffer();
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: png }));
 
-    const { outcomes } = await invokePackage(
+    const { node, outcomes } = await invokePackage(
       pkg,
       [
         { step: 'thumbnail', assetId, bucket, key, size: { name: 'small', maxDimension: 160 } },
@@ -84,6 +90,8 @@ describe('the package built for the host architecture (arm64 binaries cannot loa
       ],
       functionEnv,
     );
+    // On the Node major the Lambda runtime is deployed with.
+    expect(node.split('.')[0]).toBe(await declaredNodeMajor());
     const [made, invalid] = outcomes;
     expect(resultOf(made)).toMatchObject({
       name: 'small',

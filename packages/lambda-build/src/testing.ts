@@ -110,6 +110,19 @@ export async function invokePackage<T = unknown>(
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
 }
 
+/**
+ * The Node major the workspace declares (root package.json `engines.node`, ">=N"): the one
+ * number the install, the tests and infra's Lambda runtime (nodejs<N>.x) all read.
+ */
+export async function declaredNodeMajor(): Promise<string> {
+  const root = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    engines: { node: string };
+  };
+  const major = /^>=(\d+)$/.exec(root.engines.node)?.[1];
+  if (!major) throw new Error(`engines.node is ${root.engines.node}, not ">=N"`);
+  return major;
+}
+
 /** The result of a successful invocation, or an error naming what happened. */
 export function resultOf<T>(outcome: Outcome<T> | undefined): T {
   if (!outcome || !('result' in outcome)) throw new Error(`invocation failed: ${JSON.stringify(outcome)}`);
