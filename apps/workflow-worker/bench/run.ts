@@ -127,6 +127,8 @@ async function startWorker() {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       DATA_API_INTERNAL_URL: 'http://127.0.0.1:1',
+      // Required by config; the thumbnail step never calls the data API.
+      SERVICE_TOKEN_SECRET: 'bench-service-secret-at-least-32-characters',
       THUMBNAIL_SIZES: thumbnailSizes,
       POWERTOOLS_METRICS_DISABLED: 'true',
     },
