@@ -80,8 +80,9 @@ describe.each(['dev', 'prod'] as const)('%s', (environment) => {
     const managed = rules.map((r) => (r.statement as Block).managed_rule_group_statement).filter(Boolean);
     expect(managed).toContainEqual({ name: 'AWSManagedRulesCommonRuleSet', vendor_name: 'AWS' });
     const rateRule = rules.find((r) => (r.statement as Block).rate_based_statement);
-    expect(rateRule?.action).toEqual({ block: {} });
-    expect((rateRule?.statement as Block).rate_based_statement).toMatchObject({
+    if (!rateRule) throw new Error('no rate-based rule');
+    expect(rateRule.action).toEqual({ block: {} });
+    expect((rateRule.statement as Block).rate_based_statement).toMatchObject({
       aggregate_key_type: 'IP',
       limit: environments[environment].waf.requestsPerFiveMinutesPerIp,
     });
