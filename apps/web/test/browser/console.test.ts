@@ -188,14 +188,15 @@ describe('the console in a real browser, through the public entry', () => {
     await page.getByRole('button', { name: 'Upload 4 files' }).click();
 
     for (const { name } of files) await waitForStatus(page, name, 'READY', 90_000);
+    // Done is the status bar's Complete; on the way, progress moved through values between
+    // nothing and done. (Its last value is not always 100: Uppy may switch to Complete without
+    // a final progress update, as a CI run saw at 75 with the fourth file just finished.)
     await page.getByText('Complete', { exact: true }).waitFor();
-    // Progress moved through values between nothing and done, and reached done.
     const progress = await progressSeen(page);
     expect(
       progress.some((p) => p > 0 && p < 100),
       `progress values ${progress}`,
     ).toBe(true);
-    expect(progress.at(-1)).toBe(100);
     // The small files went as presigned POSTs, the large one through the multipart routes, in parts.
     const count = (pattern: RegExp) => protocol.filter((call) => pattern.test(call)).length;
     expect(count(/^GET \/uploads\/s3\/params$/), protocol.join('\n')).toBe(3);
