@@ -85,6 +85,18 @@ describe('pnpm dev', () => {
     for (const instance of stack.instances) {
       for (const url of instance.urls) expect((await fetch(`${url}/healthz`)).status, url).toBe(200);
     }
+    // The console's URL is the first thing `pnpm dev` prints, on the stable default port (or with
+    // a note naming the one it fell back from, when something else holds 8480).
+    const banner = await until(
+      'the banner',
+      () => (output.includes('web console') ? output : undefined),
+      10_000,
+    );
+    const firstUrlLine = banner.split('\n').find((line) => /https?:\/\//.test(line));
+    expect(firstUrlLine?.trim()).toMatch(
+      new RegExp(`^web console +${stack.console?.replaceAll('.', '\\.')}`),
+    );
+    if (new URL(stack.console ?? '').port !== '8480') expect(firstUrlLine).toContain('(port 8480 was taken');
     // Each listener reaches its app. The public entry's other paths are the web console's; the
     // internal entry answers unknown paths with the load balancer's JSON 404, not a 503.
     const webConsole = await fetch(`${stack.lb}/`);
