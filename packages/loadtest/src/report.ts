@@ -307,7 +307,7 @@ function scenarioSection(s: ScenarioResult) {
   const u = s.load.uploads;
   const uploads = u
     ? `<p class="headline">Uploads (${s.config.uploadConcurrency} in flight): <b>${u.ready}</b> READY of ${u.acknowledged.length} acknowledged by S3 ·
-from S3's acknowledgement to READY p50 <b>${u.p50}</b> ms, p95 <b>${u.p95}</b> ms · ${u.retries} client retries ·
+from S3's acknowledgement to READY p50 <b>${u.p50}</b> ms, p95 <b>${u.p95}</b> ms · ${u.retries} client retries · ${u.resent} POSTs resent after S3 had the bytes ·
 <b class="${u.failures.length ? 'bad' : 'ok'}">${u.notReady} not READY, ${u.gaveUp} given up</b></p>`
     : '';
   return `<section><h2>${esc(s.name)}</h2><p>${esc(s.description)}</p>

@@ -1,6 +1,7 @@
+import type { PresignedPost } from '@stateless/contracts';
 import sharp from 'sharp';
 import { percentile } from './percentile.ts';
-import { uploadSingle, waitForFinalStatus } from './uploads.ts';
+import { postToS3, signSingle, waitForFinalStatus } from './uploads.ts';
 
 export interface UploadLoadConfig {
   /** Uploads in flight at once; each goes sign → POST to S3 → READY before the next starts. */
@@ -22,6 +23,12 @@ export interface UploadLoadResult {
   gaveUp: number;
   /** Attempts after the first (a sign or a POST that failed, retried whole, as a client would). */
   retries: number;
+  /**
+   * Acknowledged uploads whose POST the client sent again with the same signed form, as a client
+   * does whose answer was lost after S3 had the bytes: S3 stores the key again and sends a second
+   * Object Created event, which must give no second asset or execution (the invariants check).
+   */
+  resent: number;
   /** From S3's acknowledgement to READY, as the client saw it by polling the data API. */
   p50: number;
   p95: number;
@@ -48,7 +55,8 @@ export const smallPng = () =>
 /**
  * Small image uploads through the whole pipeline while the request load runs, as users
  * upload while others browse: `concurrency` clients, each uploading, then polling its asset
- * until READY, then the next, until `stopped` says the load is over. A failed sign or POST is
+ * until READY, then the next, until `stopped` says the load is over. Every other upload sends
+ * its POST twice (`resent`). A failed sign or POST is
  * retried whole (a new upload, as Uppy's retry does); a lost answer can therefore leave a
  * PENDING asset with no bytes, which expires (its TTL) and is never processed.
  */
@@ -66,25 +74,30 @@ export async function runUploads(
     notReady: 0,
     gaveUp: 0,
     retries: 0,
+    resent: 0,
     p50: 0,
     p95: 0,
     failures: [],
   };
   const latencies: number[] = [];
+  const postOnce = async (post: PresignedPost) => {
+    const stored = await postToS3(post, bytes);
+    if (stored.status >= 300) throw new Error(`S3 POST: ${stored.status} ${await stored.text()}`);
+  };
   const fail = (problem: string) => result.failures.length < 20 && result.failures.push(problem);
 
   const client = async (c: number) => {
     for (let n = 0; !stopped(); n++) {
       result.started++;
       let assetId: string | undefined;
+      let post: PresignedPost | undefined;
       for (let attempt = 1; attempt <= attempts && !assetId; attempt++) {
         if (attempt > 1) result.retries++;
         try {
-          assetId = await uploadSingle(baseUrl, config.token, {
-            name: `load-${c}-${n}.png`,
-            type: 'image/png',
-            bytes,
-          });
+          const file = { name: `load-${c}-${n}.png`, type: 'image/png', size: bytes.length };
+          post = await signSingle(baseUrl, config.token, file);
+          await postOnce(post);
+          assetId = post.assetId;
         } catch (error) {
           if (attempt === attempts) fail(`upload load-${c}-${n}.png: ${(error as Error).message}`);
         }
@@ -94,6 +107,16 @@ export async function runUploads(
         continue;
       }
       result.acknowledged.push(assetId);
+      // Every other upload (each client's first included): the same signed form again, as after
+      // an answer lost on its way back.
+      if (n % 2 === 0 && post) {
+        try {
+          await postOnce(post);
+          result.resent++;
+        } catch (error) {
+          fail(`resend of ${assetId}: ${(error as Error).message}`);
+        }
+      }
       const acknowledgedAt = performance.now();
       try {
         const asset = await waitForFinalStatus(baseUrl, config.token, assetId, finalWaitMs);
