@@ -29,7 +29,7 @@ const readBody = async (req: IncomingMessage, limit = 4096) => {
  * `/config.json` and a sign-in that takes any user id (the dev token mechanism of `pnpm token`).
  */
 function localSignIn(): Plugin {
-  const config: ConsoleConfig = { signIn: { kind: 'dev' } };
+  const config: ConsoleConfig = { signIn: { kind: 'dev' }, maxUploadBytes: env.MAX_UPLOAD_BYTES };
   const userId = /^[A-Za-z0-9][A-Za-z0-9@._-]{0,63}$/;
   const handle = async (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const path = req.url?.split('?')[0];

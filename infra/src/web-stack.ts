@@ -15,6 +15,7 @@ import { DataAwsCloudfrontOriginRequestPolicy } from '@cdktn/provider-aws/lib/da
 import type { S3Bucket } from '@cdktn/provider-aws/lib/s3-bucket/index.js';
 import { S3BucketCorsConfiguration } from '@cdktn/provider-aws/lib/s3-bucket-cors-configuration/index.js';
 import { S3Object } from '@cdktn/provider-aws/lib/s3-object/index.js';
+import { loadEnv, uploadLimitEnv } from '@stateless/config';
 import { resourceNames, routes } from '@stateless/topology';
 import { hashedFilesDir } from '@stateless/web/build-output';
 import type { ConsoleConfig } from '@stateless/web/console-config';
@@ -308,6 +309,8 @@ export class WebStack extends EnvironmentStack {
     });
     const config: ConsoleConfig = {
       signIn: { kind: 'oidc', issuer, clientId: consoleClient.id, scope: 'openid email profile' },
+      // The upload service's own limit (its setting or its default), so Uppy refuses what it would.
+      maxUploadBytes: loadEnv(uploadLimitEnv, environment.appSettings['upload-service']).MAX_UPLOAD_BYTES,
     };
     new S3Object(this, 'console-config', {
       bucket: bucket.id,

@@ -1,8 +1,9 @@
+import { uploadRules } from '@stateless/contracts';
 import { resourceNames } from '@stateless/topology';
 import { hashedFilesDir } from '@stateless/web/build-output';
 import { contentSecurityPolicy } from '@stateless/web/security-headers';
 import { describe, expect, it } from 'vitest';
-import type { EnvironmentName } from '../src/environments.ts';
+import { type EnvironmentName, environments } from '../src/environments.ts';
 import { type Block, onlyResource, resolveRefs, resources, stack } from './synth.ts';
 
 const web = (environment: EnvironmentName = 'dev') => stack('web', environment);
@@ -12,6 +13,8 @@ const consoleBucketOf = (environment: EnvironmentName) =>
   resources(web(environment), 'aws_s3_bucket').find(([, b]) =>
     String(b.bucket).endsWith('-stateless-console'),
   );
+const uploadSettings = (environment: EnvironmentName): Readonly<Record<string, string>> =>
+  environments[environment].appSettings['upload-service'];
 const resolved = (value: unknown, environment: EnvironmentName = 'dev') =>
   resolveRefs(typeof value === 'string' ? value : JSON.stringify(value), 'web', environment);
 
@@ -131,6 +134,8 @@ describe.each(['dev', 'prod'] as const)('the %s web stack', (environment) => {
         kind: 'oidc',
         issuer: `https://cognito-idp.us-east-1.amazonaws.com/\${web:aws_cognito_user_pool.${poolId}.id}`,
       },
+      // The upload service's limit: its MAX_UPLOAD_BYTES in this stage, or the default it reads.
+      maxUploadBytes: Number(uploadSettings(environment).MAX_UPLOAD_BYTES ?? uploadRules.maxFileSize),
     });
     // Browsers upload to the assets bucket from the console's origin.
     const [, cors] = onlyResource(web(environment), 'aws_s3_bucket_cors_configuration');

@@ -118,7 +118,12 @@ export function App() {
               )}
               {/* Mounted in every view: uploads go on while the person looks at an asset. */}
               <div hidden={route.view !== 'list'}>
-                <UploadPanel session={session} api={api} report={report} />
+                <UploadPanel
+                  session={session}
+                  api={api}
+                  report={report}
+                  maxUploadBytes={config.maxUploadBytes}
+                />
               </div>
               {route.view === 'list' && <AssetList api={api} report={report} />}
             </>

@@ -11,6 +11,8 @@ export type SignInConfig =
 
 export interface ConsoleConfig {
   signIn: SignInConfig;
+  /** The upload service's MAX_UPLOAD_BYTES: Uppy refuses a larger file before a byte is sent. */
+  maxUploadBytes: number;
 }
 
 /** Where the dev server mints tokens (never deployed: the static bucket has no such route). */

@@ -39,10 +39,14 @@ function authorizeUploadRequests(token: () => string | undefined) {
   };
 }
 
-export function createUploader(token: () => string | undefined, userId: string) {
+export function createUploader(token: () => string | undefined, userId: string, maxFileSize: number) {
   authorizeUploadRequests(token);
   // One Uppy per user: Golden Retriever's saved state (files, multipart upload ids) is per id.
-  return new Uppy({ id: `console-${userId}`, restrictions: uploadRules, autoProceed: false })
+  return new Uppy({
+    id: `console-${userId}`,
+    restrictions: { ...uploadRules, maxFileSize },
+    autoProceed: false,
+  })
     .use(AwsS3, {
       companionEndpoint: uploadsPath,
       shouldUseMultipart: (file) => (file.size ?? 0) > multipartThreshold,

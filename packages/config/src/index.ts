@@ -5,3 +5,4 @@ export { webConsoleEnv } from './apps/web.ts';
 export { thumbnailSizesOf, workflowWorkerEnv } from './apps/workflow-worker.ts';
 export { ConfigError } from './errors.ts';
 export { type Env, loadEnv, variablesOf } from './load.ts';
+export { uploadLimitEnv } from './uploads.ts';

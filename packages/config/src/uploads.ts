@@ -13,3 +13,6 @@ const s3MaxObjectBytes = 5 * 1024 ** 4;
 export const uploadLimit = {
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, maximum: s3MaxObjectBytes, default: uploadRules.maxFileSize }),
 };
+
+/** The limit alone, for what reads it from another app's settings (infra's console config). */
+export const uploadLimitEnv = Type.Object(uploadLimit);

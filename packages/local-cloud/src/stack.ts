@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { webConsoleEnv } from '@stateless/config';
 import { type AppName, apps, health, webConsole } from '@stateless/topology';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { type Backends, type LoadBalancer, startHaproxy } from './haproxy.ts';
@@ -156,7 +157,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const consoleServers: string[] = [];
     if (options.webConsole) {
       const webPort = await freePort();
-      const server = startWebConsole(options.webConsole, webPort, { ...cloud.info.env, ...secrets }, logs);
+      // The apps' settings too: the console reads the ones it shares with them (MAX_UPLOAD_BYTES).
+      const env = { ...cloud.info.env, ...secrets, ...options.appEnv };
+      const server = startWebConsole(options.webConsole, webPort, env, logs);
       web = server;
       consoleServers.push(urlOf(webPort));
       ready.push(waitUntilReady(server, () => httpOk(`${urlOf(webPort)}${webConsole.healthPath}`), 60_000));
@@ -224,8 +227,11 @@ function startWebConsole(mode: 'dev' | 'preview', port: number, env: Record<stri
       String(port),
     ],
     cwd: webDir,
-    // The dev sign-in mints tokens with the stack's key; the CSP allows the S3 stand-in.
-    env: { AUTH_JWT_SECRET: env.AUTH_JWT_SECRET, AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL },
+    // What the console's server reads (webConsoleEnv): the dev sign-in mints tokens with the
+    // stack's key, the CSP allows the S3 stand-in, and Uppy gets the upload service's limit.
+    env: Object.fromEntries(
+      Object.keys(webConsoleEnv.properties).flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
+    ),
     logDir,
   });
 }

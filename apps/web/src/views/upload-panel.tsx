@@ -2,7 +2,7 @@ import Dashboard from '@uppy/dashboard';
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { Api } from '../api.ts';
 import type { Session } from '../session.ts';
-import { createUploader, multipartThreshold, uploadRules } from '../uploader.ts';
+import { createUploader, multipartThreshold } from '../uploader.ts';
 import { assetsChanged } from './asset-list.tsx';
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
@@ -12,17 +12,23 @@ export function UploadPanel({
   session,
   api,
   report,
+  maxUploadBytes,
 }: {
   session: Session;
   api: Api;
   report: (error: unknown) => void;
+  /** From the console's config: the upload service's limit. */
+  maxUploadBytes: number;
 }) {
   const target = useRef<HTMLDivElement>(null);
   const apiRef = useRef(api);
   apiRef.current = api;
   const tokenRef = useRef(session.token);
   tokenRef.current = session.token;
-  const uppy = useMemo(() => createUploader(() => tokenRef.current, session.userId), [session.userId]);
+  const uppy = useMemo(
+    () => createUploader(() => tokenRef.current, session.userId, maxUploadBytes),
+    [session.userId, maxUploadBytes],
+  );
 
   useEffect(() => {
     if (!target.current) return;
@@ -32,7 +38,7 @@ export function UploadPanel({
       height: 340,
       width: '100%',
       proudlyDisplayPoweredByUppy: false,
-      note: `PNG, JPEG, WebP, GIF, AVIF, TIFF, PDF or text, up to ${mb(uploadRules.maxFileSize)} each. Files over ${mb(multipartThreshold)} upload in parts: after a reload, pick the file again and the upload resumes.`,
+      note: `PNG, JPEG, WebP, GIF, AVIF, TIFF, PDF or text, up to ${mb(maxUploadBytes)} each. Files over ${mb(multipartThreshold)} upload in parts: after a reload, pick the file again and the upload resumes.`,
     });
     // Multipart uploads complete through the service; single uploads go straight to S3. Either way the
     // new asset is in the list at once, and its status moves on without a refresh.

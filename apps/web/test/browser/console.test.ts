@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { thumbnailSizesOf, workflowWorkerEnv } from '@stateless/config';
-import { type Asset, type AssetPage, mintUserToken, uploadRules } from '@stateless/contracts';
+import { type Asset, type AssetPage, mintUserToken } from '@stateless/contracts';
 import type { Browser, BrowserContext, JSHandle, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -24,7 +24,7 @@ import {
   waitForStatus,
 } from './browser.ts';
 import { type FileFixture, jpegImage, largePngImage, pdfDocument, pngImage, textFile } from './fixtures.ts';
-import { rateLimitPerMinute } from './global-setup.ts';
+import { maxUploadBytes, rateLimitPerMinute } from './global-setup.ts';
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
@@ -266,13 +266,15 @@ describe('the console in a real browser, through the public entry', () => {
       const transfer = new DataTransfer();
       transfer.items.add(new File([...blocks, rest], 'huge.png', { type: 'image/png' }));
       return transfer;
-    }, uploadRules.maxFileSize);
-    expect(await dataTransfer.evaluate((t) => t.files[0]?.size)).toBe(uploadRules.maxFileSize + 1);
+    }, maxUploadBytes);
+    expect(await dataTransfer.evaluate((t) => t.files[0]?.size)).toBe(maxUploadBytes + 1);
     await drop(page, dataTransfer);
-    // The limit from contracts' uploadRules (the one the upload service signs with), in one alert.
+    // The stack's MAX_UPLOAD_BYTES (the upload service's limit, from the console's config), not
+    // the 1 GiB default, in one alert and in the panel's note.
     const refusal = alertIn(page, /exceeds maximum allowed size/);
     await refusal.waitFor();
-    expect((await refusal.textContent())?.trim()).toBe('huge.png exceeds maximum allowed size of 1 GB');
+    expect((await refusal.textContent())?.trim()).toBe('huge.png exceeds maximum allowed size of 48 MB');
+    expect(await page.locator('[data-testid=uploader]').textContent()).toContain('up to 48 MB each');
     await expectAccessible(page, 'refused size');
     await screenshot(page, 'refused-size');
     expect(await page.getByRole('button', { name: /^Upload/ }).count()).toBe(0);

@@ -15,6 +15,11 @@ declare module 'vitest' {
 
 const appDir = join(import.meta.dirname, '..', '..');
 export const rateLimitPerMinute = 200;
+/**
+ * The stack's MAX_UPLOAD_BYTES, under the 1 GiB default, so the console's refusal proves it takes
+ * the upload service's configured limit; above the largest file a test uploads (21 MB).
+ */
+export const maxUploadBytes = 48 * 1024 * 1024;
 
 /**
  * The console built (`dist`, what the bucket serves in AWS) and the whole stack as `pnpm dev`
@@ -34,7 +39,7 @@ export default async function setup(project: TestProject) {
     stage: `web${Date.now().toString(36).slice(-6)}`,
     webConsole: 'preview',
     // Low enough for a test to spend a user's minute quickly, far above what a person's console uses.
-    appEnv: { RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute) },
+    appEnv: { RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute), MAX_UPLOAD_BYTES: String(maxUploadBytes) },
   }).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw error;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AssetPage, mintUserToken } from '@stateless/contracts';
+import { type AssetPage, mintUserToken, uploadRules } from '@stateless/contracts';
 import { type DevStack, devSecrets, freePort, startDevStack } from '@stateless/local-cloud';
 import { matchesPrefix, routes, webConsole } from '@stateless/topology';
 import type { Browser } from 'playwright-core';
@@ -81,6 +81,7 @@ beforeAll(async () => {
   });
   const config: ConsoleConfig = {
     signIn: { kind: 'oidc', issuer: provider.issuer, clientId, scope: 'openid email profile' },
+    maxUploadBytes: uploadRules.maxFileSize,
   };
   consoleServer = await serveConsole(consolePort, config, provider.issuer, oidcStack);
   browser = await launch();
