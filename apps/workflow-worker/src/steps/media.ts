@@ -18,7 +18,7 @@ async function loadSharp() {
 }
 
 export interface MediaLimits {
-  /** Bytes; the upload limit (`uploadRules.maxFileSize`), for objects that got past it. */
+  /** Bytes; the upload limit (MAX_UPLOAD_BYTES, the upload service's), for objects that got past it. */
   maxFileSize: number;
   maxInputPixels: number;
   timeoutSeconds: number;
