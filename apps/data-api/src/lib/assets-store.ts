@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -74,11 +75,24 @@ class Update {
   }
 }
 
+/** What a conditional write found: applied (its record), or not (the item as read after it). */
+type Outcome = { applied: true; record: AssetRecord } | { applied: false; current: AssetRecord | undefined };
+
 /**
  * The assets table. Every write is conditional: creates on
  * attribute_not_exists(id), user edits on the owner and the expected version,
  * status moves on the legal predecessors, so concurrent writers through any
  * instance can neither lose an update nor resurrect a deleted asset.
+ *
+ * A conditional write whose reply is lost after DynamoDB applied it is retried
+ * by the SDK, and the retry fails its condition (the version moved on, the
+ * status changed, the id exists). So every write stores a new `writeId`, and a
+ * failed condition is followed by a consistent read: an item holding our own
+ * `writeId` means our write was applied, and it is answered as applied, once
+ * (a write's condition also refuses an item that already holds its id, so a
+ * retry never applies it twice). The limit: if another write lands between our
+ * lost reply and that read, ours is reported as refused although it was applied
+ * and then replaced.
  */
 export class AssetsStore {
   constructor(
@@ -125,6 +139,7 @@ export class AssetsStore {
 
   async create(input: CreateAssetBody): Promise<{ record: AssetRecord; created: boolean }> {
     const now = this.clock();
+    const writeId = randomUUID();
     const createdAt = now.toISOString();
     const record: AssetRecord = {
       id: input.id,
@@ -138,6 +153,7 @@ export class AssetsStore {
       thumbnails: [],
       originalKey: input.originalKey,
       expiresAt: Math.floor(now.getTime() / 1000) + this.pendingTtlSeconds,
+      writeId,
       ...(input.title !== undefined ? { title: input.title } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.filename !== undefined ? { filename: input.filename } : {}),
@@ -157,10 +173,11 @@ export class AssetsStore {
       return { record, created: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      this.metrics.inc('dbConflicts');
     }
-    // The id exists: a retry of the same create is a success, anything else a conflict.
-    const existing = await this.get(input.id, true);
+    const outcome = await this.afterFailedCondition(input.id, writeId);
+    if (outcome.applied) return { record: outcome.record, created: true };
+    // The id exists: a repeated create of the same asset is a success, anything else a conflict.
+    const existing = outcome.current;
     if (!existing) throw new PublicError(409, 'Conflict', 'The asset changed concurrently; retry');
     if (existing.status === 'DELETED') throw deleted();
     if (existing.ownerId === input.ownerId && existing.originalKey === input.originalKey) {
@@ -184,17 +201,16 @@ export class AssetsStore {
     }
     let condition = `${update.name('ownerId')} = ${update.value('owner', ownerId)}`;
     if (!expected.any) {
-      if (expected.versions.length === 0) return this.explainFailedEdit(id, ownerId);
+      if (expected.versions.length === 0) return this.explainFailedEdit(await this.get(id, true), ownerId);
       const list = expected.versions.map((v, i) => update.value(`v${i}`, v)).join(', ');
       condition += ` AND ${update.name('version')} IN (${list})`;
     }
-    const updated = await this.updateIf(id, update, condition);
-    if (!updated) return this.explainFailedEdit(id, ownerId);
-    return updated;
+    const outcome = await this.updateIf(id, update, condition);
+    if (!outcome.applied) return this.explainFailedEdit(outcome.current, ownerId);
+    return outcome.record;
   }
 
-  private async explainFailedEdit(id: string, ownerId: string): Promise<never> {
-    const current = await this.get(id, true);
+  private explainFailedEdit(current: AssetRecord | undefined, ownerId: string): never {
     if (!current || !isLive(current, this.clock().getTime()) || current.ownerId !== ownerId) throw notFound();
     throw new PublicError(412, 'PreconditionFailed', 'The asset has changed since you read it', {
       headers: { etag: `"v${current.version}"` },
@@ -221,13 +237,13 @@ export class AssetsStore {
       .remove('description')
       .remove('tags')
       .remove('expiresAt');
-    const updated = await this.updateIf(
+    const outcome = await this.updateIf(
       id,
       update,
       `${update.name('ownerId')} = ${update.value('owner', ownerId)}`,
     );
-    if (updated) return { record: updated, alreadyDeleted: false };
-    const current = await this.get(id, true);
+    if (outcome.applied) return { record: outcome.record, alreadyDeleted: false };
+    const { current } = outcome;
     if (current?.status === 'DELETED' && current.formerOwnerId === ownerId) {
       return { record: current, alreadyDeleted: true };
     }
@@ -289,9 +305,9 @@ export class AssetsStore {
     for (const [field, value] of Object.entries(results)) update.set(field, value);
     const accepting: AssetStatus[] = ['UPLOADED', 'PROCESSING'];
     const condition = `${update.name('status')} IN (${accepting.map((s) => update.value(s, s)).join(', ')})`;
-    const updated = await this.updateIf(id, update, condition);
-    if (updated) return updated;
-    const current = await this.get(id, true);
+    const outcome = await this.updateIf(id, update, condition);
+    if (outcome.applied) return outcome.record;
+    const { current } = outcome;
     if (!current) throw notFound();
     if (current.status === 'DELETED') throw deleted();
     throw new PublicError(409, 'InvalidState', `An asset in status ${current.status} takes no results`);
@@ -304,9 +320,9 @@ export class AssetsStore {
     if (move.status === 'FAILED') update.set('failureReason', move.reason ?? 'processing failed');
     const from = predecessorsOf(move.status).filter((s) => s !== 'DELETED');
     const condition = `${update.name('status')} IN (${from.map((s) => update.value(`from${s}`, s)).join(', ')})`;
-    const updated = await this.updateIf(id, update, condition);
-    if (updated) return { record: updated, changed: true };
-    const current = await this.get(id, true);
+    const outcome = await this.updateIf(id, update, condition);
+    if (outcome.applied) return { record: outcome.record, changed: true };
+    const { current } = outcome;
     if (!current) throw notFound();
     if (current.status === 'DELETED') throw deleted();
     // A retried move that already happened is a success that changes nothing.
@@ -318,8 +334,16 @@ export class AssetsStore {
     );
   }
 
-  /** Applies `update` where `condition` holds: the new record, or undefined when it did not hold. */
-  private async updateIf(id: string, update: Update, condition: string): Promise<AssetRecord | undefined> {
+  /**
+   * Applies `update` where `condition` holds and the item does not already hold this write's
+   * id (a retry of an applied write never applies it again): the new record, or the item as
+   * read after the condition failed. Either way, a write that was applied says so.
+   */
+  private async updateIf(id: string, update: Update, condition: string): Promise<Outcome> {
+    const writeId = randomUUID();
+    update.set('writeId', writeId);
+    const writeIdName = update.name('writeId');
+    const notYet = `(attribute_not_exists(${writeIdName}) OR ${writeIdName} <> ${update.value('writeId', writeId)})`;
     try {
       this.metrics.inc('dbWrites');
       const { Attributes } = await this.documents.send(
@@ -327,17 +351,28 @@ export class AssetsStore {
           TableName: this.table,
           Key: { id },
           UpdateExpression: update.expression(),
-          ConditionExpression: condition,
+          ConditionExpression: `(${condition}) AND ${notYet}`,
           ExpressionAttributeNames: update.names,
           ExpressionAttributeValues: update.values,
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes as AssetRecord;
+      return { applied: true, record: Attributes as AssetRecord };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      this.metrics.inc('dbConflicts');
-      return undefined;
     }
+    return this.afterFailedCondition(id, writeId);
+  }
+
+  /**
+   * The item after a write of `writeId` failed its condition, read consistently: holding that
+   * id, it is the write applied by an earlier attempt whose reply was lost (the SDK retried);
+   * otherwise a real conflict, which the caller explains from the item.
+   */
+  private async afterFailedCondition(id: string, writeId: string): Promise<Outcome> {
+    const current = await this.get(id, true);
+    if (current?.writeId === writeId) return { applied: true, record: current };
+    this.metrics.inc('dbConflicts');
+    return { applied: false, current };
   }
 }

@@ -36,6 +36,8 @@ export interface AssetRecord {
    * tombstone in the sparse `byCleanup` index (with `deletedAt`), which the sweep reads.
    */
   cleanupPending?: '1';
+  /** A new id per write (never shown): how a retried write recognises that it was applied (assets-store.ts). */
+  writeId?: string;
 }
 
 export const createdKeyOf = (createdAt: string, id: string) => `${createdAt}#${id}`;
