@@ -26,6 +26,14 @@ function ownAnswer(status: number, code: ErrorCode, message: string) {
 }
 
 /**
+ * The request's path and query for the access log, with the value of every query parameter whose
+ * name holds token, signature, credential, secret or password (`access_token`, `X-Amz-Signature`,
+ * `X-Amz-Credential`, `X-Amz-Security-Token`, any case) replaced by REDACTED: a credential sent in
+ * a URL, refused or not, must not be written to a log file.
+ */
+const redactedUri = String.raw`%[capture.req.uri,regsub('([?&][^=&#]*(token|signature|credential|secret|password)[^=&#]*=)[^&#]*','\\1REDACTED','gi')]`;
+
+/**
  * HAProxy's config, generated from the same route table as the ALB rules.
  * Health checks take a dead instance out within about a second; `redispatch`
  * and `retry-on` resend a request that failed to connect or got no answer to
@@ -47,7 +55,7 @@ export function haproxyConfig(
     '  log global',
     // Like an ALB entry: time, client, listener, target, status, bytes, timings, request id, request.
     '  unique-id-format %{+X}o%Ts%rt%pid%fp%cp',
-    '  log-format "%t %ci:%cp %f %b %s %ST %B %Tq/%Tw/%Tc/%Tr/%Ta %ID %{+Q}r"',
+    `  log-format "%t %ci:%cp %f %b %s %ST %B %Tq/%Tw/%Tc/%Tr/%Ta %ID \\"%HM ${redactedUri} %HV\\""`,
     `  http-error ${ownAnswer(502, 'BadGateway', 'The instance gave no valid answer')}`,
     `  http-error ${ownAnswer(503, 'ServiceUnavailable', 'No instance is up to take this request')}`,
     `  http-error ${ownAnswer(504, 'GatewayTimeout', 'The instance did not answer in time')}`,
@@ -57,7 +65,13 @@ export function haproxyConfig(
     '  timeout http-request 10s',
     '  option redispatch 1',
     '  retries 3',
-    '  retry-on all-retryable-errors',
+    // Resent to another instance, whatever the method: a request that never reached one
+    // (conn-failure, 0rtt-rejected); a 503, which the apps answer only while closing, before
+    // routing (Fastify's return503OnClosing); and a connection closed without a byte of answer
+    // (empty-response: the instance died, maybe after its write, which is why every write is
+    // idempotent on id or conditional). Never an answer (a 500 is tried once, as behind an ALB),
+    // a partial one (junk-response) or a slow one (response-timeout): a live instance has it.
+    '  retry-on conn-failure empty-response 0rtt-rejected 503',
     '  option http-buffer-request',
     '  default-server inter 500ms fall 2 rise 1',
   ];

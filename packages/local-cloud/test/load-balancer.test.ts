@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,6 @@ describe('HAProxy config from the route table', () => {
     expect(config).toContain('acl data-api_public_paths path_beg /assets/');
     expect(config).toContain('backend data-api_internal');
     expect(config).toContain('option httpchk GET /healthz');
-    expect(config).toMatch(/retry-on all-retryable-errors/);
     // No route of an app without instances.
     expect(config).not.toContain('upload-service_public');
   });
@@ -91,6 +90,64 @@ describe('HAProxy in front of two instances', () => {
   });
 });
 
+describe('what the load balancer resends', () => {
+  /** Every request an instance saw, by method; `answer` decides what it does with each. */
+  const hits: string[] = [];
+  let answer: (req: IncomingMessage, res: ServerResponse) => void = () => {};
+  const servers: Server[] = [];
+  let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
+
+  const counting = (name: string) =>
+    new Promise<string>((resolve) => {
+      const server = createServer((req, res) => {
+        if (req.url === '/healthz') return res.end('ok');
+        hits.push(`${name} ${req.method}`);
+        answer(req, res);
+      });
+      servers.push(server);
+      server.listen(0, '127.0.0.1', () =>
+        resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`),
+      );
+    });
+
+  beforeAll(async () => {
+    const urls = [await counting('a'), await counting('b')];
+    lb = await startLoadBalancer({ backends: { 'data-api': { public: urls, internal: urls } } });
+  });
+  afterAll(async () => {
+    await lb?.stop();
+    for (const server of servers) server.close();
+  });
+
+  it('tries a request answered 500 once, whatever its method (an ALB retries nothing)', async () => {
+    answer = (_req, res) => {
+      res.statusCode = 500;
+      res.end('{}');
+    };
+    for (const method of ['POST', 'PATCH', 'GET']) {
+      hits.length = 0;
+      const res = await fetch(`${lb.internal}/internal/assets`, {
+        method,
+        body: method === 'GET' ? null : '{}',
+      });
+      expect(res.status).toBe(500);
+      expect(hits, method).toHaveLength(1);
+    }
+  });
+
+  it('resends a request whose instance closed the connection without a byte of answer', async () => {
+    // The first instance to see it dies with it (a SIGKILL mid-request); the second answers.
+    answer = (req, res) => {
+      if (hits.length === 1) req.socket.destroy();
+      else res.end('{}');
+    };
+    hits.length = 0;
+    const res = await fetch(`${lb.internal}/internal/assets`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(200);
+    expect(hits).toHaveLength(2);
+  });
+});
+
 describe("the load balancer's own answers", () => {
   const logDir = mkdtempSync(join(tmpdir(), 'lb-logs-'));
   let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
@@ -141,5 +198,25 @@ describe("the load balancer's own answers", () => {
     const line = lines.find((l) => l.includes(`${idPart} `));
     expect(line).toContain('"GET /assets/7 HTTP/1.1"');
     expect(line).toMatch(/ public data-api_public data-api-0 200 /);
+  });
+
+  it("writes no credential from a URL's query to the access log", async () => {
+    const secrets = ['eyJhbGciOi.payload.sig', 'f00dfeed', 'AKIDLOCAL%2F20261208', 'tok3n', 'S3cr3t'];
+    const query = `access_token=${secrets[0]}&X-Amz-Signature=${secrets[1]}&X-Amz-Credential=${secrets[2]}&limit=5&token=${secrets[3]}&X-Amz-Security-Token=${secrets[4]}`;
+    const res = await fetch(`${lb.public}/assets?${query}`, { headers: { 'x-request-id': 'redact-1' } });
+    await res.body?.cancel();
+    // Any case, and wherever the parameter stands.
+    await (
+      await fetch(`${lb.public}/nowhere?x=1&ACCESS_TOKEN=${secrets[0]}`, {
+        headers: { 'x-request-id': 'redact-2' },
+      })
+    ).body?.cancel();
+    await new Promise((r) => setTimeout(r, 200));
+    const log = readFileSync(join(logDir, accessLogFile), 'utf8');
+    for (const secret of secrets) expect(log).not.toContain(secret);
+    expect(log).toContain(
+      '"GET /assets?access_token=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED&limit=5&token=REDACTED&X-Amz-Security-Token=REDACTED HTTP/1.1"',
+    );
+    expect(log).toContain('"GET /nowhere?x=1&ACCESS_TOKEN=REDACTED HTTP/1.1"');
   });
 });
