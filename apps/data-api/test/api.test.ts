@@ -219,6 +219,15 @@ describe('reading and editing', () => {
     );
   });
 
+  it("signs no URL for a thumbnail name that is only an Object.prototype property (constructor signed 'function Object()')", async () => {
+    const { id, token } = await readyAsset();
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      // Lowercase names reach the route (404); the others are refused by the name's pattern (400).
+      const res = await api('GET', `/assets/${id}/thumbnails/${name}/download`, token);
+      expect([name, res.statusCode]).toEqual([name, /^[a-z0-9-]+$/.test(name) ? 404 : 400]);
+    }
+  });
+
   it('isolates owners: another owner gets 404 everywhere and never sees the asset in a list', async () => {
     const { id, token } = await readyAsset();
     const mallory = await userToken(uniqueOwner('mallory'));

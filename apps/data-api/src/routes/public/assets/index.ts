@@ -134,7 +134,9 @@ const assetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     handler: async (request, reply) => {
       const asset = await app.assets.getOwned(request.params.id, request.principal.sub);
-      const key = asset.thumbnailKeys[request.params.name];
+      // Own names only: `constructor` would otherwise find Object.prototype's and sign its text as a key.
+      const { name } = request.params;
+      const key = Object.hasOwn(asset.thumbnailKeys, name) ? asset.thumbnailKeys[name] : undefined;
       if (key === undefined) throw new PublicError(404, 'NotFound', 'No such thumbnail');
       reply.header('cache-control', 'no-store');
       return app.objects.downloadUrl(key);
