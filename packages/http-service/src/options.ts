@@ -20,12 +20,52 @@ export function requestIdOf(headers: Record<string, string | string[] | undefine
   return randomUUID();
 }
 
+/**
+ * Query parameters whose values are credentials, by name (any case): an OAuth token sent as
+ * `?access_token=` (refused, but it reached the log), a presigned URL's `X-Amz-Signature`,
+ * `X-Amz-Credential` and `X-Amz-Security-Token`, and anything named like a secret or password.
+ * `key` (an upload's object key) is not one.
+ */
+const secretParameter = /token|secret|password|signature|credential|api[-_]?key/i;
+
+/** `url` with the value of every credential-like query parameter replaced by `[REDACTED]`. */
+function redactUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const pairs = url.slice(query + 1).split('&');
+  const redacted = pairs.map((pair) => {
+    const equals = pair.indexOf('=');
+    const name = equals === -1 ? pair : pair.slice(0, equals);
+    return secretParameter.test(decodedName(name)) ? `${name}=[REDACTED]` : pair;
+  });
+  return `${url.slice(0, query)}?${redacted.join('&')}`;
+}
+
+/** A parameter name as the query parser reads it (`access%5Ftoken`, `access+token`). */
+function decodedName(name: string) {
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** Fastify's request serializer, with credentials in the query string redacted. */
+const requestSerializer = (req: FastifyRequest) => ({
+  method: req.method,
+  url: redactUrl(req.url),
+  host: req.host,
+  remoteAddress: req.ip,
+  remotePort: req.socket?.remotePort,
+});
+
 /** Fastify options every service shares: JSON logs with request ids, bounded bodies, a drain on close. */
 export function serviceOptions(options: { logLevel: string; bodyLimit?: number }): FastifyServerOptions {
   return {
     logger: {
       level: options.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
+      serializers: { req: requestSerializer },
     },
     requestIdHeader: false,
     // The name the error bodies and the docs use (Fastify's default log key is `reqId`).
