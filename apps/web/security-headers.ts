@@ -12,16 +12,13 @@ export interface ConsoleOrigins {
 }
 
 /** Everything the SPA loads comes from its own origin; only S3 and the identity provider are elsewhere. */
-export function contentSecurityPolicy(
-  origins: ConsoleOrigins,
-  options: { devServer?: boolean } = {},
-): string {
+export function contentSecurityPolicy(origins: ConsoleOrigins): string {
   const external = [...origins.storage, ...origins.identity];
   return [
     "default-src 'self'",
     "script-src 'self'",
-    // The built console has no inline styles; Vite's dev server injects CSS as <style> elements.
-    options.devServer ? "style-src 'self' 'unsafe-inline'" : "style-src 'self'",
+    // The built console has no inline styles.
+    "style-src 'self'",
     `img-src 'self' data: blob: ${origins.storage.join(' ')}`.trim(),
     `connect-src 'self' ${external.join(' ')}`.trim(),
     "font-src 'self'",
@@ -37,12 +34,9 @@ export const referrerPolicy = 'strict-origin-when-cross-origin';
 export const frameOption = 'DENY';
 
 /** The headers as a plain map, for a local server. HSTS is left out: it only means something over HTTPS. */
-export function securityHeaders(
-  origins: ConsoleOrigins,
-  options: { devServer?: boolean } = {},
-): Record<string, string> {
+export function securityHeaders(origins: ConsoleOrigins): Record<string, string> {
   return {
-    'content-security-policy': contentSecurityPolicy(origins, options),
+    'content-security-policy': contentSecurityPolicy(origins),
     'x-frame-options': frameOption,
     'x-content-type-options': 'nosniff',
     'referrer-policy': referrerPolicy,

@@ -57,16 +57,18 @@ function localSignIn(): Plugin {
     const token = await mintUserToken(secret, requested, { ttl: ttlSeconds });
     return json(res, 200, { token, userId: requested, expiresIn: ttlSeconds });
   };
-  return {
-    name: 'local-sign-in',
-    configureServer: (server) => void server.middlewares.use(handle),
-    configurePreviewServer: (server) => void server.middlewares.use(handle),
-  };
+  return { name: 'local-sign-in', configurePreviewServer: (server) => void server.middlewares.use(handle) };
 }
 
 export default defineConfig({
   plugins: [localSignIn(), initialJsBudget({ limitKb: 250 })],
-  server: { headers: securityHeaders(origins, { devServer: true }), strictPort: true },
-  preview: { headers: securityHeaders(origins), strictPort: true },
+  // The console is one page at `/` (its views are in the URL's fragment): no SPA fallback, so a
+  // path that is no built file is a 404, as from the bucket behind CloudFront. No public folder:
+  // what the build writes is all it serves.
+  appType: 'mpa',
+  publicDir: false,
+  // What `pnpm dev` and the tests put behind the public entry: the built files. No CORS (Vite's
+  // default answers any localhost origin): the console is same-origin with the APIs.
+  preview: { headers: securityHeaders(origins), strictPort: true, cors: false },
   build: { target: 'es2022', sourcemap: true, reportCompressedSize: false, assetsDir: hashedFilesDir },
 });

@@ -102,15 +102,15 @@ export function haproxyConfig(
     const servesConsole = consoleServers.length > 0 && listener === webConsole.listener;
     lines.push(`  default_backend ${servesConsole ? 'web_console' : 'not_found'}`);
   }
-  lines.push(
-    'backend not_found',
-    `  http-request return ${ownAnswer(404, 'NotFound', 'No route for this path')}`,
-  );
+  const notFound = ownAnswer(404, 'NotFound', 'No route for this path');
+  lines.push('backend not_found', `  http-request return ${notFound}`);
   if (consoleServers.length > 0) {
     lines.push(
       'backend web_console',
       '  balance roundrobin',
       `  option httpchk GET ${webConsole.healthPath}`,
+      // A path that is no file of the console gets the same 404 as a path no rule routes.
+      `  http-response return ${notFound} if { status 404 }`,
     );
     consoleServers.forEach((url, i) => {
       lines.push(`  server web-${i} ${new URL(url).host} check`);

@@ -5,5 +5,13 @@ export { type Backends, haproxyConfig, type LoadBalancer, startHaproxy } from '.
 export { startMoto } from './moto.ts';
 export { freePort } from './ports.ts';
 export { startRedis } from './redis.ts';
-export { type DevSecrets, type DevStack, devSecrets, type StackFile, startDevStack } from './stack.ts';
+export {
+  type DevSecrets,
+  type DevStack,
+  devSecrets,
+  type StackFile,
+  startDevStack,
+  startWebConsole,
+  type WebConsole,
+} from './stack.ts';
 export { ensureCheckov } from './tools.ts';

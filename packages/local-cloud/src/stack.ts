@@ -70,8 +70,8 @@ export interface DevStackOptions {
   /** The public entry's port; taken or unset, a free one. */
   publicPort?: number;
   /**
-   * Serve the web console at the public entry's `/`: `dev` runs Vite's dev server (reloads on
-   * edit), `preview` serves the built `apps/web/dist` as the bucket does in AWS.
+   * Serve the web console's built files at the public entry's `/`, as the bucket does in AWS:
+   * `dev` builds it into the stack's folder and again on every edit, `preview` serves `apps/web/dist`.
    */
   webConsole?: 'dev' | 'preview';
   /** Extra variables for every app instance (e.g. a lower rate limit in a test). */
@@ -101,7 +101,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
   let cloud: LocalCloud | undefined;
   let lb: LoadBalancer | undefined;
-  let web: ManagedProcess | undefined;
+  let web: WebConsole | undefined;
   const instances: { app: AppName; server: ManagedProcess; urls: string[] }[] = [];
   const stop = async () => {
     rmSync(stackFile, { force: true });
@@ -159,10 +159,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       const webPort = await freePort();
       // The apps' settings too: the console reads the ones it shares with them (MAX_UPLOAD_BYTES).
       const env = { ...cloud.info.env, ...secrets, ...options.appEnv };
-      const server = startWebConsole(options.webConsole, webPort, env, logs);
-      web = server;
+      web = startWebConsole({
+        mode: options.webConsole,
+        port: webPort,
+        env,
+        logDir: logs,
+        buildDir: join(options.dir, 'web'),
+      });
       consoleServers.push(urlOf(webPort));
-      ready.push(waitUntilReady(server, () => httpOk(`${urlOf(webPort)}${webConsole.healthPath}`), 60_000));
+      ready.push(web.ready);
     }
     await Promise.all(ready);
     lb = await startHaproxy({
@@ -206,32 +211,82 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
 const webDir = join(repoRoot, 'apps', 'web');
 
-/** Vite, serving the console on `port` (HAProxy's `web_console` backend). */
-function startWebConsole(mode: 'dev' | 'preview', port: number, env: Record<string, string>, logDir: string) {
+export interface WebConsoleOptions {
+  /** `dev`: rebuilt on every edit (`vite build --watch` into `buildDir`); `preview`: `apps/web/dist` as built. */
+  mode: 'dev' | 'preview';
+  port: number;
+  env: Record<string, string>;
+  logDir: string;
+  /** Where `dev` builds to: the stack's own folder, so stacks never share a build. */
+  buildDir: string;
+}
+
+export interface WebConsole {
+  /** Resolves once the console answers on its port (after the first build, in `dev`). */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The console's server on `port` (HAProxy's `web_console` backend): Vite's preview server, which
+ * serves the built files and nothing else, as the bucket does in AWS. Not Vite's dev server: it
+ * serves any file under the workspace root (`/@fs/`, `?raw`), the stack's secrets and logs
+ * included, to any localhost origin.
+ */
+export function startWebConsole(options: WebConsoleOptions): WebConsole {
+  const { mode, port, logDir } = options;
   if (mode === 'preview' && !existsSync(join(webDir, 'dist', 'index.html'))) {
     throw new Error('apps/web/dist is missing: run `pnpm --filter @stateless/web build` first');
   }
-  const vite = ['--import', 'tsx', 'node_modules/vite/bin/vite.js', mode === 'dev' ? 'serve' : 'preview'];
-  return startProcess({
+  // What the console's server reads (webConsoleEnv): the dev sign-in mints tokens with the
+  // stack's key, the CSP allows the S3 stand-in, and Uppy gets the upload service's limit.
+  const env = Object.fromEntries(
+    Object.keys(webConsoleEnv.properties).flatMap((name) =>
+      options.env[name] ? [[name, options.env[name]]] : [],
+    ),
+  );
+  // --bypass-lock: Vite 8 refuses a second server of one project, and every stack (a test's, `pnpm dev`) has its own.
+  const vite = (...args: string[]) => [
+    '--import',
+    'tsx',
+    'node_modules/vite/bin/vite.js',
+    ...args,
+    '--configLoader',
+    'native',
+    '--bypass-lock',
+  ];
+  // dev: a build of its own, rebuilt on every edit (reload the page to see it), served as built.
+  const outDir = mode === 'dev' ? options.buildDir : join(webDir, 'dist');
+  // The last run's build must not pass for this one's (readiness waits for index.html).
+  if (mode === 'dev') rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const builder =
+    mode === 'dev'
+      ? startProcess({
+          name: 'web-console-build',
+          command: process.execPath,
+          args: vite('build', '--watch', '--outDir', outDir, '--emptyOutDir'),
+          cwd: webDir,
+          env,
+          logDir,
+        })
+      : undefined;
+  const server = startProcess({
     name: 'web-console',
     command: process.execPath,
-    // --bypass-lock: Vite 8 refuses a second server of one project, and every stack (a test's, `pnpm dev`) has its own.
-    args: [
-      ...vite,
-      '--configLoader',
-      'native',
-      '--bypass-lock',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-    ],
+    args: vite('preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port)),
     cwd: webDir,
-    // What the console's server reads (webConsoleEnv): the dev sign-in mints tokens with the
-    // stack's key, the CSP allows the S3 stand-in, and Uppy gets the upload service's limit.
-    env: Object.fromEntries(
-      Object.keys(webConsoleEnv.properties).flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
-    ),
+    env,
     logDir,
   });
+  const processes = builder ? [builder, server] : [server];
+  const url = `http://127.0.0.1:${port}${webConsole.healthPath}`;
+  const built = () => Promise.resolve(existsSync(join(outDir, 'index.html')));
+  return {
+    ready: (async () => {
+      if (builder) await waitUntilReady(builder, built, 60_000);
+      await waitUntilReady(server, () => httpOk(url), 60_000);
+    })(),
+    stop: async () => void (await Promise.all(processes.map((p) => p.stop()))),
+  };
 }
