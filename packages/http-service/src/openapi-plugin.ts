@@ -12,6 +12,28 @@ export interface OpenApiDocs {
 }
 
 /**
+ * What a browser may do with a page under the docs prefix (Swagger UI, on the console's origin
+ * locally): run only its own files and call only this origin, never inside another site's frame
+ * (where a person pasting a token could be clickjacked). Swagger UI has no inline script, but
+ * writes inline styles (its React views), so styles alone may be inline.
+ */
+export const docsSecurityHeaders = {
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+/**
  * A public API's OpenAPI 3 document, generated from its routes' schemas (register it before
  * the routes). By default it serves `${prefix}/json`; `serve` replaces that with what an entry
  * wants under the prefix, such as Swagger UI, which serves the same document at the same path.
@@ -37,7 +59,11 @@ export function openApiDocs(
           url,
         }),
       });
-      await serve(app);
+      // Its own context: the headers go on everything under the prefix and nothing else.
+      await app.register(async (docsApp) => {
+        docsApp.addHook('onSend', async (_request, reply) => void reply.headers(docsSecurityHeaders));
+        await serve(docsApp);
+      });
     },
     { name: 'docs' },
   );
