@@ -2,8 +2,9 @@
  * The docs check: every command the READMEs show is run as written, so the docs cannot
  * drift from the code. CI runs it on its clean clone after the tests (`.ci/run`).
  *
- * What counts as a command: every line of a ```sh/```bash block, and the first-column
- * command of a "Commands" table. Blocks run in order, each as one bash script (later lines
+ * What counts as a command: every line of a ```sh/```bash block, the first-column
+ * command of a "Commands" table, and every command the web console shows a person
+ * (apps/web/src/commands.ts). Blocks run in order, each as one bash script (later lines
  * use earlier variables), against a stack started the quick start's way (`bash scripts/dev.sh`,
  * so `.local/stack.json` is the real one: run this where no other `pnpm dev` runs).
  * The few commands that cannot run here as written are listed in `instead` below with what
@@ -15,6 +16,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { consoleCommands } from '../apps/web/src/commands.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -163,7 +165,11 @@ async function stopStack(stack: ChildProcess) {
 }
 
 const { values } = parseArgs({ options: { list: { type: 'boolean' } } });
-const snippets = readmes().flatMap((file) => extractSnippets(file, readFileSync(join(root, file), 'utf8')));
+const snippets = [
+  ...readmes().flatMap((file) => extractSnippets(file, readFileSync(join(root, file), 'utf8'))),
+  // What the console shows a person (its sign-in hint) runs too, from the module it renders.
+  { file: 'apps/web/src/commands.ts', line: 1, commands: [...consoleCommands] },
+];
 const shown = new Set(snippets.flatMap((s) => s.commands));
 const firsts = new Set(snippets.map((s) => s.commands[0]));
 const stale = [

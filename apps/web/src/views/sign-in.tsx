@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { tokenCommand } from '../commands.ts';
 import type { SignInConfig } from '../console-config.ts';
 import { devSignIn, type Session } from '../session.ts';
 
@@ -52,7 +53,7 @@ export function SignIn({
       <h1 id="sign-in-title">Sign in</h1>
       <p>
         Local stack: choose any user id. Each user sees only their own assets (the same token as{' '}
-        <code>pnpm token &lt;userId&gt;</code>).
+        <code>{tokenCommand}</code>).
       </p>
       <form onSubmit={submit}>
         <label for="user-id">User id</label>
