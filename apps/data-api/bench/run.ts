@@ -187,6 +187,7 @@ try {
     REDIS_COMMAND_TIMEOUT_MS: 250,
     DOWNLOAD_URL_TTL_SECONDS: 300,
     PENDING_TTL_SECONDS: 86_400,
+    MAX_OPEN_UPLOADS: 100,
     METRICS_NAMESPACE: 'StatelessStack/bench',
   });
   const owner = 'bench-user';

@@ -40,6 +40,7 @@ export function testConfig(overrides: Partial<DataApiConfig> = {}): DataApiConfi
     REDIS_COMMAND_TIMEOUT_MS: 250,
     DOWNLOAD_URL_TTL_SECONDS: 60,
     PENDING_TTL_SECONDS: 3_600,
+    MAX_OPEN_UPLOADS: 100,
     METRICS_NAMESPACE: 'StatelessStack/test',
     ...overrides,
   };

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
-import { mintUserToken } from '@stateless/contracts';
+import { maxBatchParts, mintUserToken } from '@stateless/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { app, cloud, maxUploadBytes, secret } from './service.ts';
+import { app, cloud, dataApi, maxUploadBytes, secret, startUploadService } from './service.ts';
 
 const s3 = createS3Client({ region: cloud.region, forcePathStyle: true });
 const Bucket = cloud.names.assetsBucket;
@@ -214,5 +214,325 @@ describe('multipart upload', () => {
     ];
     expect(bad.map((r) => r.statusCode)).toEqual([415, 400, 400, 400, 400, 404]);
     for (const response of bad) expect(response.json().error.message).toBeTypeOf('string');
+  });
+});
+
+/** A multipart upload of `owner`'s, with the base path and key query its routes take. */
+const createUpload = async (token: string, body: object = { filename: 'x.pdf', type: 'application/pdf' }) => {
+  const created = await call('POST', '/uploads/s3/multipart', token, body);
+  expect(created.statusCode).toBe(200);
+  const { key, uploadId, assetId } = created.json();
+  return {
+    key: key as string,
+    uploadId: uploadId as string,
+    assetId: assetId as string,
+    base: `/uploads/s3/multipart/${encodeURIComponent(uploadId)}`,
+    q: `key=${encodeURIComponent(key)}`,
+  };
+};
+
+/** Puts each body as the next part through a signed URL; the parts as a complete names them. */
+const putParts = async (upload: { base: string; q: string }, token: string, bodies: Buffer[]) => {
+  const parts = [];
+  for (const [i, body] of bodies.entries()) {
+    const signed = (await call('GET', `${upload.base}/${i + 1}?${upload.q}`, token)).json();
+    const put = await fetch(signed.url, { method: 'PUT', body });
+    expect(put.status).toBe(200);
+    parts.push({ PartNumber: i + 1, ETag: put.headers.get('etag') as string });
+  }
+  return parts;
+};
+
+const isOpen = async (key: string, uploadId: string) => {
+  const open = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: key }));
+  return (open.Uploads ?? []).some((upload) => upload.UploadId === uploadId);
+};
+
+/** The five multipart routes of one upload, as `[method, url, body]`. */
+const multipartRoutes = (base: string, q: string) =>
+  [
+    ['GET', `${base}?${q}`],
+    ['GET', `${base}/batch?${q}&partNumbers=1`],
+    ['GET', `${base}/1?${q}`],
+    ['POST', `${base}/complete?${q}`, { parts: [{ PartNumber: 1, ETag: '"x"' }] }],
+    ['DELETE', `${base}?${q}`],
+  ] as const;
+
+describe('an upload id is bound to the asset it was created with (issue 21, item 4)', () => {
+  it("refuses another user's upload id with their own key on all five routes, and leaves the upload alone", async () => {
+    const victim = await createUpload(alice);
+    await putParts(victim, alice, [randomBytes(1000)]);
+    const own = await createUpload(bob);
+    // moto ties no upload id to its key: without the recorded id, S3 alone would have answered.
+    for (const [method, url, body] of multipartRoutes(
+      `/uploads/s3/multipart/${encodeURIComponent(victim.uploadId)}`,
+      own.q,
+    )) {
+      const response = await call(method, url, bob, body);
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+      expect(response.json().error.code).toBe('NotFound');
+    }
+    expect(await isOpen(victim.key, victim.uploadId)).toBe(true);
+    expect(await exists(own.key)).toBe(false);
+    const listed = (await call('GET', `${victim.base}?${victim.q}`, alice)).json();
+    expect(listed.map((p: { PartNumber: number }) => p.PartNumber)).toEqual([1]);
+  });
+
+  it("refuses the owner's own upload id of another asset on all five routes", async () => {
+    const first = await createUpload(alice);
+    const second = await createUpload(alice);
+    await putParts(second, alice, [randomBytes(1000)]);
+    for (const [method, url, body] of multipartRoutes(second.base, first.q)) {
+      const response = await call(method, url, alice, body);
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+    }
+    expect(await isOpen(second.key, second.uploadId)).toBe(true);
+    expect(await isOpen(first.key, first.uploadId)).toBe(true);
+  });
+
+  it('refuses every multipart route on an asset uploaded by a single POST (it has no upload id)', async () => {
+    const post = (await call('GET', '/uploads/s3/params?filename=a.png&type=image/png', alice)).json();
+    const q = `key=${encodeURIComponent(post.key)}`;
+    for (const [method, url, body] of multipartRoutes('/uploads/s3/multipart/any-id', q)) {
+      expect((await call(method, url, alice, body)).statusCode, `${method} ${url}`).toBe(404);
+    }
+  });
+});
+
+describe('signing and completing only while the asset is PENDING (issue 21, item 2)', () => {
+  it('answers 404 on every route once the asset is deleted (a tombstone keeps its former owner)', async () => {
+    const upload = await createUpload(alice);
+    const parts = await putParts(upload, alice, [randomBytes(1000)]);
+    const deleted = await dataApi.publicApp.inject({
+      method: 'DELETE',
+      url: `/assets/${upload.assetId}`,
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    expect(deleted.statusCode).toBe(204);
+    for (const [method, url, body] of multipartRoutes(upload.base, upload.q)) {
+      const response = await call(method, url, alice, method === 'POST' ? { parts } : body);
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+      expect(response.json().error.code).toBe('NotFound');
+    }
+    expect(await exists(upload.key)).toBe(false);
+  });
+
+  it('refuses to sign parts past PENDING (409) and answers a repeated complete without joining anything', async () => {
+    const upload = await createUpload(alice);
+    const parts = await putParts(upload, alice, [randomBytes(1000)]);
+    const done = await call('POST', `${upload.base}/complete?${upload.q}`, alice, { parts });
+    expect(done.statusCode).toBe(200);
+    // What the Object Created event does next.
+    await dataApi.deps.assets.moveStatus(upload.assetId, { status: 'UPLOADED' });
+    for (const url of [`${upload.base}/2?${upload.q}`, `${upload.base}/batch?${upload.q}&partNumbers=2`]) {
+      const refused = await call('GET', url, alice);
+      expect(refused.statusCode, url).toBe(409);
+      expect(refused.json().error).toMatchObject({
+        code: 'InvalidState',
+        message: expect.stringContaining('UPLOADED'),
+      });
+    }
+    const again = await call('POST', `${upload.base}/complete?${upload.q}`, alice, { parts });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(done.json());
+  });
+});
+
+describe('complete joins exactly the parts it checked (issue 21, item 3)', () => {
+  const part = randomBytes(5 * 1024 * 1024);
+  const tail = randomBytes(1000);
+
+  it('refuses a repeated, unordered or missing part number with a 400 naming it, before S3 joins anything', async () => {
+    const upload = await createUpload(alice, {
+      filename: 'p.pdf',
+      type: 'application/pdf',
+      size: part.length + tail.length,
+    });
+    const [one, two] = (await putParts(upload, alice, [part, tail])) as [
+      { PartNumber: number; ETag: string },
+      { PartNumber: number; ETag: string },
+    ];
+    const complete = (parts: object[]) =>
+      call('POST', `${upload.base}/complete?${upload.q}`, alice, { parts });
+    // The Set-based sum saw 1 and 2 (the declared size), and moto joined part 1 twice.
+    const repeated = await complete([one, one, two]);
+    expect(repeated.statusCode).toBe(400);
+    expect(repeated.json().error).toMatchObject({
+      code: 'ValidationError',
+      message: 'Part 1 is named twice',
+      details: [{ path: 'body/parts/1/PartNumber' }],
+    });
+    const unordered = await complete([two, one]);
+    expect(unordered.statusCode).toBe(400);
+    expect(unordered.json().error.message).toContain('ascending order');
+    const missing = await complete([one, two, { PartNumber: 3, ETag: two.ETag }]);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.message).toBe('Part 3 was not uploaded');
+    expect(await exists(upload.key)).toBe(false);
+    expect(await isOpen(upload.key, upload.uploadId)).toBe(true);
+    expect((await complete([one, two])).statusCode).toBe(200);
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: upload.key }));
+    expect(head.ContentLength).toBe(part.length + tail.length);
+  });
+});
+
+describe('declared sizes (issue 21, item 8; issue 22, defect 6)', () => {
+  const params = (query: string) =>
+    call('GET', `/uploads/s3/params?filename=a.png&type=image/png&${query}`, alice);
+
+  it('refuses a declared size that is negative, not a whole number or past 2^53 - 1, naming the field', async () => {
+    const cases: [query: string, field: string][] = [
+      ['metadata[size]=-1', 'querystring/metadata[size]'],
+      ['metadata[size]=1.5', 'querystring/metadata[size]'],
+      ['metadata[size]=1e3', 'querystring/metadata[size]'],
+      ['metadata[size]=abc', 'querystring/metadata[size]'],
+      ['metadata[size]=', 'querystring/metadata[size]'],
+      ['metadata[size]=9007199254740992', 'querystring/metadata[size]'],
+      ['metadata[size]=99999999999999999999', 'querystring/metadata[size]'],
+      ['size=9007199254740993', 'querystring/size'],
+      ['size=10&metadata[size]=-1', 'querystring/metadata[size]'],
+    ];
+    for (const [query, field] of cases) {
+      const response = await params(query);
+      expect(response.statusCode, query).toBe(400);
+      expect(response.json().error, query).toMatchObject({
+        code: 'ValidationError',
+        details: [{ path: field }],
+      });
+    }
+    for (const [body, field] of [
+      [{ size: 2 ** 60 }, 'body/size'],
+      [{ metadata: { size: 2 ** 53 } }, 'body/metadata/size'],
+    ] as const) {
+      const response = await call('POST', '/uploads/s3/multipart', alice, {
+        filename: 'a.pdf',
+        type: 'application/pdf',
+        ...body,
+      });
+      expect(response.statusCode, field).toBe(400);
+      expect(response.json().error.details[0].path, field).toBe(field);
+    }
+  });
+
+  it("takes Uppy's metadata[size] as the declared size", async () => {
+    const post = (await params('metadata[size]=77')).json();
+    const policy = JSON.parse(Buffer.from(post.fields.Policy, 'base64').toString('utf8'));
+    expect(policy.conditions).toContainEqual(['content-length-range', 77, 77]);
+  });
+
+  it('refuses an empty declared size for every type that cannot be empty; an empty text file is signed', async () => {
+    for (const type of ['image/png', 'image/jpeg', 'application/pdf']) {
+      const single = await call('GET', `/uploads/s3/params?filename=a&type=${type}&size=0`, alice);
+      expect(single.statusCode, type).toBe(400);
+      expect(single.json().error.details, type).toEqual([
+        { path: 'querystring/size', message: expect.stringContaining('cannot be empty') },
+      ]);
+      const multipart = await call('POST', '/uploads/s3/multipart', alice, {
+        filename: 'a',
+        type,
+        metadata: { size: 0 },
+      });
+      expect(multipart.statusCode, type).toBe(400);
+      expect(multipart.json().error.details[0].path).toBe('body/metadata/size');
+    }
+    const text = await call(
+      'GET',
+      '/uploads/s3/params?filename=empty.txt&type=text/plain&metadata[size]=0',
+      alice,
+    );
+    expect(text.statusCode).toBe(200);
+    const policy = JSON.parse(Buffer.from(text.json().fields.Policy, 'base64').toString('utf8'));
+    expect(policy.conditions).toContainEqual(['content-length-range', 0, 0]);
+  });
+});
+
+describe('batch sign', () => {
+  it(`signs up to ${maxBatchParts} parts at once (what Uppy asks for at most) and refuses more, naming the field`, async () => {
+    const upload = await createUpload(alice);
+    const numbers = Array.from({ length: maxBatchParts + 1 }, (_, i) => i + 1);
+    const most = await call(
+      'GET',
+      `${upload.base}/batch?${upload.q}&partNumbers=${numbers.slice(0, -1).join(',')}`,
+      alice,
+    );
+    expect(Object.keys(most.json().presignedUrls)).toHaveLength(maxBatchParts);
+    const over = await call(
+      'GET',
+      `${upload.base}/batch?${upload.q}&partNumbers=${numbers.join(',')}`,
+      alice,
+    );
+    expect(over.statusCode).toBe(400);
+    // The schema carries the cap, so the OpenAPI document (and a fuzzer) know it.
+    expect(over.json().error).toMatchObject({
+      code: 'ValidationError',
+      details: [{ path: 'querystring/partNumbers' }],
+    });
+  });
+});
+
+const rateLimit = 6;
+const openLimit = 3;
+/** A second service whose data API has low per-user limits, so reaching them takes a few calls. */
+const limited = await startUploadService({ RATE_LIMIT_PER_MINUTE: rateLimit, MAX_OPEN_UPLOADS: openLimit });
+
+describe('per-user limits on the upload routes (issue 21, item 8)', () => {
+  const as = async (user: string) => {
+    const token = await mintUserToken(secret, user);
+    return (method: 'GET' | 'POST', url: string, body?: object) =>
+      limited.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body ? { payload: body } : {}),
+      });
+  };
+
+  it("counts every upload route against the user's per-minute limit in the error shape (429 with retry-after)", async () => {
+    const user = `rate-${randomBytes(4).toString('hex')}`;
+    const send = await as(user);
+    const created = await send('POST', '/uploads/s3/multipart', {
+      filename: 'a.pdf',
+      type: 'application/pdf',
+    });
+    const { uploadId, key } = created.json();
+    const signUrl = `/uploads/s3/multipart/${encodeURIComponent(uploadId)}/1?key=${encodeURIComponent(key)}`;
+    const statuses = [];
+    for (let i = 1; i < rateLimit; i++) statuses.push((await send('GET', signUrl)).statusCode);
+    expect(statuses).toEqual(Array(rateLimit - 1).fill(200));
+    for (const [method, url] of [
+      ['GET', signUrl],
+      ['GET', '/uploads/s3/params?filename=a.png&type=image/png'],
+    ] as const) {
+      const refused = await send(method, url);
+      expect(refused.statusCode, url).toBe(429);
+      expect(refused.json().error.code).toBe('TooManyRequests');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    // Another user's budget is their own.
+    expect(
+      (await (await as(`${user}-other`))('GET', '/uploads/s3/params?filename=a.png&type=image/png'))
+        .statusCode,
+    ).toBe(200);
+  });
+
+  it(`refuses a user's upload past ${openLimit} open ones (409), and takes one again once one is no longer PENDING`, async () => {
+    const send = await as(`open-${randomBytes(4).toString('hex')}`);
+    const sign = () => send('GET', '/uploads/s3/params?filename=a.png&type=image/png');
+    const opened = [];
+    for (let i = 0; i < openLimit; i++) opened.push((await sign()).json().assetId as string);
+    expect(opened.every(Boolean)).toBe(true);
+    const refused = await sign();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({
+      code: 'Conflict',
+      message: expect.stringContaining(`${openLimit} uploads are open`),
+    });
+    const multipart = await send('POST', '/uploads/s3/multipart', {
+      filename: 'a.pdf',
+      type: 'application/pdf',
+    });
+    expect(multipart.statusCode).toBe(409);
+    await limited.dataApi.deps.assets.moveStatus(opened[0] as string, { status: 'UPLOADED' });
+    expect((await sign()).statusCode).toBe(200);
   });
 });

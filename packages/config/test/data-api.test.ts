@@ -23,6 +23,7 @@ describe('data-api env', () => {
     expect(config.REDIS_KEY_PREFIX).toBe('data-api:');
     expect(config.REDIS_COMMAND_TIMEOUT_MS).toBe(250);
     expect(config.DOWNLOAD_URL_TTL_SECONDS).toBe(300);
+    expect(config.MAX_OPEN_UPLOADS).toBe(100);
   });
 
   it('accepts a JWKS URL instead of a secret', () => {
@@ -46,6 +47,9 @@ describe('data-api env', () => {
     expect(problemsOf({ ...valid, AUTH_JWT_SECRET: 'short' }).problems[0]?.variable).toBe('AUTH_JWT_SECRET');
     expect(problemsOf({ ...valid, CURSOR_SECRET: 'short' }).problems[0]?.variable).toBe('CURSOR_SECRET');
     expect(problemsOf({ ...valid, CACHE_TTL_SECONDS: '0' }).problems[0]?.variable).toBe('CACHE_TTL_SECONDS');
+    for (const bad of ['0', '1.5', '-3', 'many']) {
+      expect(problemsOf({ ...valid, MAX_OPEN_UPLOADS: bad }).problems[0]?.variable).toBe('MAX_OPEN_UPLOADS');
+    }
     expect(problemsOf({ ...valid, REDIS_KEY_PREFIX: 'has space' }).problems[0]?.variable).toBe(
       'REDIS_KEY_PREFIX',
     );

@@ -137,6 +137,48 @@ export class AssetsStore {
     return { examined, more: Items.length > limit };
   }
 
+  /**
+   * How many of the owner's uploads are open (PENDING, not expired), other than `exceptId`,
+   * counting up to `atLeast`. Only records created within the PENDING TTL can still be open,
+   * so the query reads the owner's last TTL of assets, not all of them.
+   */
+  async countOpenUploads(ownerId: string, exceptId: string, atLeast: number): Promise<number> {
+    const now = this.clock();
+    const since = new Date(now.getTime() - this.pendingTtlSeconds * 1000).toISOString();
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      this.metrics.inc('dbReads');
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: byOwnerIndex,
+          KeyConditionExpression: '#o = :o AND #k > :since',
+          FilterExpression: '#s = :pending AND #e > :now AND #id <> :id',
+          ExpressionAttributeNames: {
+            '#o': 'ownerId',
+            '#k': 'createdKey',
+            '#s': 'status',
+            '#e': 'expiresAt',
+            '#id': 'id',
+          },
+          ExpressionAttributeValues: {
+            ':o': ownerId,
+            ':since': since,
+            ':pending': 'PENDING',
+            ':now': Math.floor(now.getTime() / 1000),
+            ':id': exceptId,
+          },
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && count < atLeast);
+    return count;
+  }
+
   async create(input: CreateAssetBody): Promise<{ record: AssetRecord; created: boolean }> {
     const now = this.clock();
     const writeId = randomUUID();
@@ -159,6 +201,7 @@ export class AssetsStore {
       ...(input.filename !== undefined ? { filename: input.filename } : {}),
       ...(input.contentType !== undefined ? { contentType: input.contentType } : {}),
       ...(input.size !== undefined ? { size: input.size } : {}),
+      ...(input.uploadId !== undefined ? { uploadId: input.uploadId } : {}),
     };
     try {
       this.metrics.inc('dbWrites');

@@ -26,6 +26,8 @@ export interface AssetRecord {
   width?: number;
   height?: number;
   originalKey: string;
+  /** The S3 multipart upload id the asset was created with (none for a single POST upload). */
+  uploadId?: string;
   thumbnails?: InternalThumbnail[];
   failureReason?: string;
   /** Epoch seconds: DynamoDB TTL removes abandoned PENDING records (reads treat them as gone at once). */
@@ -86,6 +88,7 @@ export const toInternal = (r: AssetRecord): InternalAsset => ({
   thumbnails: r.thumbnails ?? [],
   ...optional('expiresAt', r.expiresAt),
   ...optional('deletedAt', r.deletedAt),
+  ...optional('uploadId', r.uploadId),
 });
 
 /** Every S3 object an asset owns (removed when it is deleted). */

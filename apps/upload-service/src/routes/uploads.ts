@@ -1,13 +1,25 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { uploadRoutes as routes } from '@stateless/contracts';
-import type { Uploads } from '../lib/uploads.ts';
+import { type DeclaredSize, refuse, type Uploads } from '../lib/uploads.ts';
 
 const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
 
-const declaredSize = (value: unknown) => {
-  const size = typeof value === 'string' ? Number(value) : value;
-  return typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : undefined;
-};
+/**
+ * A declared size in bytes, from a field the schema cannot type (Uppy's `metadata[size]` query
+ * parameter, or a JSON number past 2^53, where integers stop being exact): a whole number from 0
+ * to Number.MAX_SAFE_INTEGER, or a 400 naming the field. Absent: undefined.
+ */
+function declaredSize(fields: [field: string, value: unknown][]): DeclaredSize | undefined {
+  const sizes = fields.flatMap(([field, value]) => {
+    if (value === undefined) return [];
+    const size = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      throw refuse(field, `${field} must be a whole number of bytes from 0 to 2^53 - 1`);
+    }
+    return [{ value: size, field }];
+  });
+  return sizes[0];
+}
 
 /** The Companion S3 routes @uppy/aws-s3 calls (companionEndpoint = /uploads); bearer user token on each. */
 export const uploadsRoutes: FastifyPluginAsyncTypebox<{ uploads: Uploads }> = async (app, { uploads }) => {
@@ -23,7 +35,11 @@ export const uploadsRoutes: FastifyPluginAsyncTypebox<{ uploads: Uploads }> = as
     handler: async (request) => {
       const { filename, type, size } = request.query;
       const metadataSize = (request.query as Record<string, unknown>)['metadata[size]'];
-      return uploads.single(request.principal.sub, filename, type, declaredSize(size ?? metadataSize));
+      const declared = declaredSize([
+        ['querystring/size', size],
+        ['querystring/metadata[size]', metadataSize],
+      ]);
+      return uploads.single(request.principal.sub, filename, type, declared);
     },
   });
 
@@ -36,7 +52,10 @@ export const uploadsRoutes: FastifyPluginAsyncTypebox<{ uploads: Uploads }> = as
         request.principal.sub,
         filename,
         type,
-        declaredSize(size ?? metadata?.size),
+        declaredSize([
+          ['body/size', size],
+          ['body/metadata/size', metadata?.size],
+        ]),
       );
     },
   });
@@ -52,7 +71,7 @@ export const uploadsRoutes: FastifyPluginAsyncTypebox<{ uploads: Uploads }> = as
     ...routes.signParts,
     schema: withErrors(routes.signParts.schema),
     handler: async (request) => {
-      // 1..10000 each, by the schema's pattern.
+      // 1..10000 each, at most maxBatchParts, by the schema's pattern.
       const partNumbers = [...new Set(request.query.partNumbers.split(',').map(Number))];
       return uploads.signParts(
         request.principal.sub,

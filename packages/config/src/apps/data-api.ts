@@ -26,6 +26,11 @@ const variables = Type.Object({
   /** A PENDING record never uploaded expires (DynamoDB TTL) after this long. */
   PENDING_TTL_SECONDS: seconds(86_400, 30 * 86_400),
   /**
+   * A user's open (PENDING) uploads at most: each `params` or multipart create writes one, and
+   * one never uploaded stays until PENDING_TTL_SECONDS; the next create is refused (409).
+   */
+  MAX_OPEN_UPLOADS: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+  /**
    * Lambda only: ALB events from this target group go to the internal app, all others to the
    * public one. Unset, no event is internal.
    */

@@ -9,6 +9,12 @@ import type {
   SweepDeletedResult,
 } from './schemas.ts';
 
+/**
+ * Names the user a service calls the internal routes for: the data API then counts the call
+ * against that user's rate limit, as it counts the user's own requests to the public routes.
+ */
+export const onBehalfOfHeader = 'x-on-behalf-of';
+
 /** A non-2xx answer from the data API; `body` is the contracts error shape. */
 export class DataApiError extends Error {
   readonly code: ErrorCode;
@@ -16,6 +22,8 @@ export class DataApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: ErrorBody,
+    /** The answer's `retry-after` (a 429's), to pass on to the caller. */
+    readonly retryAfter?: string,
   ) {
     super(`data-api answered ${status} ${body.error.code}: ${body.error.message}`);
     this.name = 'DataApiError';
@@ -46,11 +54,17 @@ export function createDataApiInternalClient(options: DataApiInternalClientOption
   const base = options.baseUrl.replace(/\/+$/, '');
   const path = (id: string) => `/internal/assets/${encodeURIComponent(id)}`;
 
-  async function call<T>(method: string, url: string, body?: unknown): Promise<{ status: number; data: T }> {
+  async function call<T>(
+    method: string,
+    url: string,
+    body?: unknown,
+    onBehalfOf?: string,
+  ): Promise<{ status: number; data: T }> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${await resolve(options.token)}`,
       accept: 'application/json',
     };
+    if (onBehalfOf !== undefined) headers[onBehalfOfHeader] = onBehalfOf;
     const requestId = options.requestId === undefined ? undefined : await resolve(options.requestId);
     if (requestId) headers['x-request-id'] = requestId;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -72,19 +86,25 @@ export function createDataApiInternalClient(options: DataApiInternalClientOption
         parsed && typeof parsed === 'object' && 'error' in parsed
           ? (parsed as ErrorBody)
           : { error: { code: 'UnexpectedResponse', message: text.slice(0, 200) || response.statusText } };
-      throw new DataApiError(response.status, errorBody);
+      throw new DataApiError(response.status, errorBody, response.headers.get('retry-after') ?? undefined);
     }
     return { status: response.status, data: parsed as T };
   }
 
   return {
-    /** Idempotent on `id`: `created` is false when the same record already existed. */
-    async createAsset(body: CreateAssetBody): Promise<{ asset: InternalAsset; created: boolean }> {
-      const { status, data } = await call<InternalAsset>('POST', '/internal/assets', body);
+    /**
+     * Idempotent on `id`: `created` is false when the same record already existed. `onBehalfOf`
+     * (here and below): the user whose request this is (`onBehalfOfHeader`).
+     */
+    async createAsset(
+      body: CreateAssetBody,
+      onBehalfOf?: string,
+    ): Promise<{ asset: InternalAsset; created: boolean }> {
+      const { status, data } = await call<InternalAsset>('POST', '/internal/assets', body, onBehalfOf);
       return { asset: data, created: status === 201 };
     },
-    async getAsset(id: string): Promise<InternalAsset> {
-      return (await call<InternalAsset>('GET', path(id))).data;
+    async getAsset(id: string, onBehalfOf?: string): Promise<InternalAsset> {
+      return (await call<InternalAsset>('GET', path(id), undefined, onBehalfOf)).data;
     },
     async recordResults(id: string, body: RecordResultsBody): Promise<InternalAsset> {
       return (await call<InternalAsset>('PUT', `${path(id)}/results`, body)).data;

@@ -3,6 +3,7 @@ export {
   DataApiError,
   type DataApiInternalClient,
   type DataApiInternalClientOptions,
+  onBehalfOfHeader,
 } from './client.ts';
 export { internalAssetRoutes, publicAssetRoutes } from './routes.ts';
 export * from './schemas.ts';

@@ -150,6 +150,12 @@ export const InternalThumbnail = Type.Object(
 );
 export type InternalThumbnail = Static<typeof InternalThumbnail>;
 
+/**
+ * The S3 multipart upload id an asset was created with: the upload service compares it on every
+ * multipart route, so an upload id is bound to its asset whatever the store checks.
+ */
+const MultipartUploadId = Type.String({ minLength: 1, maxLength: 1024 });
+
 /** The whole record, as the other services see it (a deleted asset keeps its former owner). */
 export const InternalAsset = Type.Object(
   {
@@ -161,6 +167,7 @@ export const InternalAsset = Type.Object(
       Type.Integer({ description: 'Epoch seconds; abandoned PENDING records expire' }),
     ),
     deletedAt: Type.Optional(Timestamp),
+    uploadId: Type.Optional(MultipartUploadId),
   },
   { additionalProperties: false },
 );
@@ -177,6 +184,7 @@ export const CreateAssetBody = Type.Object(
     title: Type.Optional(Title),
     description: Type.Optional(Description),
     tags: Type.Optional(Tags),
+    uploadId: Type.Optional(MultipartUploadId),
   },
   { additionalProperties: false },
 );

@@ -22,6 +22,15 @@ export const uploadRules = {
 
 /** S3 allows at most 10,000 parts per multipart upload. */
 export const maxPartNumber = 10_000;
+/**
+ * Part URLs one batch sign may ask for. The console's Uppy never asks for a batch: @uppy/aws-s3
+ * 6.3.1 signs one part per request (`uploadPart` in src/s3-client/CompanionS3.ts calls
+ * `/multipart/:uploadId/:partNumber`) and "each file uploads its parts sequentially" (the `limit`
+ * option's comment in src/index.ts), so one URL per upload is in use at a time. The batch route is
+ * Companion's, which the older @uppy/aws-s3-multipart called with its first `limit` parts (default
+ * 5); more than that only stockpiles live URLs, and signing them is the service's CPU.
+ */
+export const maxBatchParts = 5;
 
 const Filename = Type.String({ minLength: 1, maxLength: 1024 });
 const ContentType = Type.String({ minLength: 1, maxLength: 255 });
@@ -31,13 +40,19 @@ const UploadId = Type.String({ minLength: 1, maxLength: 1024 });
 const PartNumber = Type.Integer({ minimum: 1, maximum: maxPartNumber });
 /** A part number in a list: 1..10000 as text (`maxPartNumber`). */
 const partNumber = '(10000|[1-9][0-9]{0,3})';
-const Size = Type.Integer({ minimum: 0, description: 'Declared size in bytes (Uppy sends it as metadata)' });
+/** Up to 2^53 - 1: past it integers are not exact, so a size there is not the one declared. */
+const Size = Type.Integer({
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Declared size in bytes (Uppy sends it as metadata)',
+});
 
 export const SingleUploadQuery = Type.Object(
   {
     filename: Filename,
     type: ContentType,
-    size: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
+    // 15 digits: below 2^53, where integers stop being exact.
+    size: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
   },
   { additionalProperties: true },
 );
@@ -72,8 +87,11 @@ export const PartParams = Type.Object(
 );
 export const KeyQuery = Type.Object({ key: Key }, { additionalProperties: false });
 export const BatchQuery = Type.Object(
-  // S3's part numbers, 1..10000, comma-separated.
-  { key: Key, partNumbers: Type.String({ pattern: `^${partNumber}(,${partNumber}){0,999}$` }) },
+  // S3's part numbers, 1..10000, comma-separated, at most `maxBatchParts` of them.
+  {
+    key: Key,
+    partNumbers: Type.String({ pattern: `^${partNumber}(,${partNumber}){0,${maxBatchParts - 1}}$` }),
+  },
   { additionalProperties: false },
 );
 

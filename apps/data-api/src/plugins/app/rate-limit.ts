@@ -7,13 +7,15 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** An onRequest hook (after `authenticate`): the caller's per-minute budget, shared by all instances. */
     rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+    /** The same budget for a user a service calls on behalf of (the upload service's routes). */
+    rateLimitUser(subject: string, reply: FastifyReply): Promise<void>;
   }
 }
 
 export default fp(
   async (app: FastifyInstance, { deps }: { deps: Deps }) => {
-    app.decorate('rateLimit', async (request: FastifyRequest, reply: FastifyReply) => {
-      const decision = await deps.rateLimiter.hit(request.principal.sub);
+    const limit = async (subject: string, reply: FastifyReply) => {
+      const decision = await deps.rateLimiter.hit(subject);
       reply.header('x-ratelimit-limit', decision.limit);
       reply.header('x-ratelimit-remaining', decision.remaining);
       if (!decision.allowed) {
@@ -21,7 +23,11 @@ export default fp(
           headers: { 'retry-after': String(decision.retryAfterSeconds) },
         });
       }
-    });
+    };
+    app.decorate('rateLimit', (request: FastifyRequest, reply: FastifyReply) =>
+      limit(request.principal.sub, reply),
+    );
+    app.decorate('rateLimitUser', limit);
   },
   { name: 'rate-limit', dependencies: ['auth', 'redis'] },
 );

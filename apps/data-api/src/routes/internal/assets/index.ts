@@ -1,11 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { internalAssetRoutes as routes } from '@stateless/contracts';
+import { onBehalfOfHeader, PublicError, internalAssetRoutes as routes } from '@stateless/contracts';
 import { toInternal } from '../../../lib/record.ts';
 import { errorResponses } from '../../schemas.ts';
 
 /** Service-to-service: create records, record pipeline results, move status. */
 const internalAssets: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['internal'];
+  // A call a service makes for a user's request (the upload routes) spends that user's budget.
+  app.addHook('onRequest', async (request, reply) => {
+    const user = request.headers[onBehalfOfHeader];
+    if (user !== undefined) await app.rateLimitUser(String(user), reply);
+  });
 
   app.route({
     ...routes.create,
@@ -15,6 +20,18 @@ const internalAssets: FastifyPluginAsyncTypebox = async (app) => {
       response: { ...routes.create.schema.response, ...errorResponses },
     },
     handler: async (request, reply) => {
+      // Every create is a PENDING record that stays until uploaded or expired: a user may hold
+      // MAX_OPEN_UPLOADS. The count and the write are not atomic, so creates at the same moment
+      // may pass it by their number (the rate limit bounds that); a repeat of this id is not counted.
+      const { id, ownerId } = request.body;
+      const limit = app.config.MAX_OPEN_UPLOADS;
+      if ((await app.assets.store.countOpenUploads(ownerId, id, limit)) >= limit) {
+        throw new PublicError(
+          409,
+          'Conflict',
+          `${limit} uploads are open, the most one user may have: complete or abort one, or wait until it expires`,
+        );
+      }
       const { record, created } = await app.assets.create(request.body);
       return reply.code(created ? 201 : 200).send(toInternal(record));
     },

@@ -1,0 +1,54 @@
+import { createDataApiInternalClient } from '@stateless/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Instance, newAsset, serviceToken, startInstance, testConfig, uniqueOwner } from './helpers.ts';
+
+/** The internal create's side of the upload limits: the open-upload cap and the upload id. */
+const openLimit = 2;
+let instance: Instance;
+let internal: ReturnType<typeof createDataApiInternalClient>;
+beforeAll(async () => {
+  instance = await startInstance(testConfig({ MAX_OPEN_UPLOADS: openLimit, RATE_LIMIT_PER_MINUTE: 3 }));
+  internal = createDataApiInternalClient({
+    baseUrl: instance.internalUrl,
+    token: await serviceToken('upload-service'),
+  });
+});
+afterAll(async () => instance?.close());
+
+describe('internal create', () => {
+  it('refuses a PENDING record past MAX_OPEN_UPLOADS (409), but not a repeat of one it created', async () => {
+    const owner = uniqueOwner();
+    const [first, second, third] = [newAsset(owner), newAsset(owner), newAsset(owner)];
+    for (const body of [first, second]) await internal.createAsset(body);
+    await expect(internal.createAsset(third)).rejects.toMatchObject({
+      status: 409,
+      code: 'Conflict',
+    });
+    // A retried create whose answer was lost is a success, not one upload more.
+    expect(await internal.createAsset(first)).toMatchObject({ created: false });
+    // Another owner's uploads are not counted.
+    expect((await internal.createAsset(newAsset(uniqueOwner()))).created).toBe(true);
+    // Past PENDING, an upload is not open any more.
+    await internal.moveStatus(first.id, { status: 'UPLOADED' });
+    expect((await internal.createAsset(third)).created).toBe(true);
+  });
+
+  it('keeps the multipart upload id it was created with, for the upload service to compare', async () => {
+    const body = newAsset(uniqueOwner(), { uploadId: 'upload-id-of-s3' });
+    expect((await internal.createAsset(body)).asset.uploadId).toBe('upload-id-of-s3');
+    expect((await internal.getAsset(body.id)).uploadId).toBe('upload-id-of-s3');
+  });
+
+  it("counts a call made on behalf of a user against that user's rate limit; the service's own calls are not", async () => {
+    const body = newAsset(uniqueOwner());
+    await internal.createAsset(body);
+    const user = uniqueOwner();
+    for (let i = 0; i < 3; i++) await internal.getAsset(body.id, user);
+    await expect(internal.getAsset(body.id, user)).rejects.toMatchObject({
+      status: 429,
+      code: 'TooManyRequests',
+      retryAfter: expect.stringMatching(/^[1-9][0-9]*$/),
+    });
+    for (let i = 0; i < 5; i++) expect((await internal.getAsset(body.id)).id).toBe(body.id);
+  });
+});
