@@ -36,8 +36,13 @@ export const permissions = {
       // Indexes: byOwner (lists) and byCleanup (the deleted-assets sweep); `index/*`.
       resources: ['assetsTable', 'assetsTableIndexes'],
     },
-    // GetObject also signs the presigned download links.
-    { actions: ['s3:GetObject', 's3:DeleteObject'], resources: ['assetsBucketObjects'] },
+    // GetObject(Version) also signs the presigned download links, which name the uploaded version.
+    // Deleting an asset deletes every version of its keys (the bucket is versioned), listed first.
+    {
+      actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      resources: ['assetsBucketObjects'],
+    },
+    { actions: ['s3:ListBucketVersions'], resources: ['assetsBucket'] },
   ],
   'upload-service': [
     {
@@ -46,6 +51,8 @@ export const permissions = {
       actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
       resources: ['assetsOriginals'],
     },
+    // The Object Created handler deletes a version written after the asset's (a replayed form).
+    { actions: ['s3:DeleteObjectVersion'], resources: ['assetsOriginals'] },
     // HeadBucket, the /readyz check.
     { actions: ['s3:ListBucket'], resources: ['assetsBucket'] },
     // DescribeStateMachine is the /readyz check.
@@ -57,8 +64,8 @@ export const permissions = {
     },
   ],
   'workflow-worker': [
-    // Read the original, write derivatives.
-    { actions: ['s3:GetObject', 's3:PutObject'], resources: ['assetsBucketObjects'] },
+    // Read the original (by its uploaded version), write derivatives.
+    { actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'], resources: ['assetsBucketObjects'] },
     // HeadBucket, the /readyz check.
     { actions: ['s3:ListBucket'], resources: ['assetsBucket'] },
   ],

@@ -1,4 +1,4 @@
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@stateless/aws';
 import { Asset, createDataApiInternalClient, DataApiError, ErrorBody } from '@stateless/contracts';
 import Value from 'typebox/value';
@@ -47,10 +47,11 @@ const api = (
 async function readyAsset(ownerId = uniqueOwner()) {
   const body = newAsset(ownerId, { title: 'First' });
   await internal.createAsset(body);
-  await s3.send(
+  const { VersionId: versionId } = await s3.send(
     new PutObjectCommand({ Bucket: cloud.names.assetsBucket, Key: body.originalKey, Body: 'original-bytes' }),
   );
-  await internal.moveStatus(body.id, { status: 'UPLOADED' });
+  // As the Object Created event's move does: the version uploaded is the asset's.
+  await internal.moveStatus(body.id, { status: 'UPLOADED', ...(versionId ? { versionId } : {}) });
   await internal.moveStatus(body.id, { status: 'PROCESSING' });
   const thumbKey = `thumbnails/${body.id}/small.webp`;
   await s3.send(
@@ -68,6 +69,14 @@ async function readyAsset(ownerId = uniqueOwner()) {
   await internal.moveStatus(body.id, { status: 'READY' });
   return { ownerId, id: body.id, originalKey: body.originalKey, thumbKey, token: await userToken(ownerId) };
 }
+
+/** Every version and delete marker the bucket holds under exactly `key`. */
+const versionsOf = async (key: string) => {
+  const { Versions = [], DeleteMarkers = [] } = await s3.send(
+    new ListObjectVersionsCommand({ Bucket: cloud.names.assetsBucket, Prefix: key }),
+  );
+  return [...Versions, ...DeleteMarkers].filter((entry) => entry.Key === key);
+};
 
 const exists = async (key: string) =>
   s3.send(new HeadObjectCommand({ Bucket: cloud.names.assetsBucket, Key: key })).then(
@@ -217,6 +226,24 @@ describe('reading and editing', () => {
       409,
       'NotUploaded',
     );
+  });
+
+  it('serves the version that was uploaded, not a later write to the key; DELETE removes every version', async () => {
+    const { id, token, originalKey, thumbKey } = await readyAsset();
+    // The presigned POST replayed after READY with other bytes of the same size.
+    await s3.send(
+      new PutObjectCommand({ Bucket: cloud.names.assetsBucket, Key: originalKey, Body: 'replaced-bytes' }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: cloud.names.assetsBucket, Key: thumbKey, Body: 'rerun' }));
+    for (const cache of ['miss', 'hit']) {
+      const download = await api('GET', `/assets/${id}/download`, token);
+      expect([cache, await (await fetch(download.json().url)).text()]).toEqual([cache, 'original-bytes']);
+    }
+    expect(await versionsOf(originalKey)).toHaveLength(2);
+    expect((await api('DELETE', `/assets/${id}`, token)).statusCode).toBe(204);
+    // Not even a noncurrent version is left to read by its id, and no delete marker.
+    expect(await versionsOf(originalKey)).toEqual([]);
+    expect(await versionsOf(thumbKey)).toEqual([]);
   });
 
   it("signs no URL for a thumbnail name that is only an Object.prototype property (constructor signed 'function Object()')", async () => {
@@ -393,6 +420,11 @@ describe('bad input: always a 4xx with the error shape, never a write', () => {
         'ValidationError',
       ],
       ['duplicate tags', JSON.stringify({ tags: ['a', 'a'] }), 400, 'ValidationError'],
+      // JSON's escapes carry what UTF-8 cannot: a lone surrogate was stored, then failed every read.
+      ['unpaired surrogate title', '{"title":"a\\ud800"}', 400, 'ValidationError'],
+      ['unpaired surrogate tag', '{"tags":["\\udc00"]}', 400, 'ValidationError'],
+      ['NUL in a title', JSON.stringify({ title: 'a\u0000' }), 400, 'ValidationError'],
+      ['bidi override in a description', JSON.stringify({ description: 'a\u202e' }), 400, 'ValidationError'],
       ['oversized body', JSON.stringify({ description: 'x'.repeat(70_000) }), 413, 'PayloadTooLarge'],
     ];
     for (const [name, payload, status, code] of cases) {

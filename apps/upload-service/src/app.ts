@@ -80,6 +80,7 @@ export async function buildApp(config: UploadServiceConfig) {
   });
   const handleUploadEvents = createUploadEventHandler({
     dataApi,
+    s3,
     sfn,
     stateMachineArn: config.STATE_MACHINE_ARN,
     log: app.log,

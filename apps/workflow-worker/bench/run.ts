@@ -65,8 +65,9 @@ const s3 = createS3Client(
 async function store(name: string, body: Uint8Array) {
   const assetId = `bench-${name}-${randomBytes(4).toString('hex')}`;
   const key = `bench/${assetId}`;
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  return { assetId, bucket, key };
+  const { VersionId } = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  if (!VersionId) throw new Error(`${bucket} is not versioned`);
+  return { assetId, bucket, key, versionId: VersionId };
 }
 
 const bareResize = (input: Buffer, size: ThumbnailSize) =>
@@ -95,7 +96,9 @@ async function compareWithBareSharp() {
   const viaSharp = (size: ThumbnailSize) => bareResize(image, size);
   // The step's S3 round trips alone: the same GetObject, and a PutObject of the thumbnail's size.
   const s3Only = async (size: ThumbnailSize) => {
-    const original = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key }));
+    const original = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: object.key, VersionId: object.versionId }),
+    );
     await original.Body?.transformToByteArray();
     const body = Buffer.alloc(thumbnailBytes.get(size.name) ?? 0, 1);
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${object.key}-s3-only`, Body: body }));

@@ -96,14 +96,18 @@ afterAll(async () => {
   sfn.destroy();
 });
 
-/** A text asset whose object is in S3 (outside originals/, so no upload event fires), run to its end. */
-async function runPipeline() {
+/**
+ * An asset declared as `declared` whose object (`body`) is put straight into S3 (outside
+ * originals/, so no upload event fires; no POST policy checks it), run to its end.
+ */
+async function runPipeline(
+  declared: { contentType?: string; size?: number } = { contentType: 'text/plain' },
+  body: string | Uint8Array = 'hello, outage\n',
+) {
   const assetId = `outage-${randomUUID()}`;
   const key = `outage-test/${assetId}`;
-  await dataApi.createAsset({ id: assetId, ownerId: 'u1', originalKey: key, contentType: 'text/plain' });
-  await s3.send(
-    new PutObjectCommand({ Bucket: cloud.names.assetsBucket, Key: key, Body: 'hello, outage\n' }),
-  );
+  await dataApi.createAsset({ id: assetId, ownerId: 'u1', originalKey: key, ...declared });
+  await s3.send(new PutObjectCommand({ Bucket: cloud.names.assetsBucket, Key: key, Body: body }));
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({
       stateMachineArn: cloud.stateMachineArn,
@@ -147,5 +151,28 @@ describe('a data API that is down during the pipeline', () => {
     expect(status).toBe('FAILED');
     expect(asset).toMatchObject({ status: 'FAILED' });
     expect(asset.failureReason).toMatch(/on our side/);
+  });
+});
+
+describe('the pipeline holds the object to what was declared at signing', () => {
+  it('an object of another size than declared ends FAILED with a reason naming both sizes', async () => {
+    const { status, asset } = await runPipeline({ contentType: 'text/plain', size: 1000 }, 'x'.repeat(1500));
+    expect(status).toBe('FAILED');
+    expect(asset).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'The file is 1500 bytes, but 1000 bytes were declared when it was uploaded',
+    });
+  });
+
+  it('an executable declared image/png ends FAILED, the record saying what was declared and what was found', async () => {
+    const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(3900, 0)]);
+    const { status, asset } = await runPipeline({ contentType: 'image/png', size: elf.byteLength }, elf);
+    expect(status).toBe('FAILED');
+    expect(asset).toMatchObject({
+      status: 'FAILED',
+      declaredContentType: 'image/png',
+      contentType: 'application/x-elf',
+      failureReason: "The file's contents are not a PNG image (they look like application/x-elf)",
+    });
   });
 });

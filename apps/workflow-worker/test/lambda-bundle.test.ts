@@ -80,12 +80,14 @@ describe('the package built for the host architecture (arm64 binaries cannot loa
     const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366cc' } })
       .png()
       .toBuffer();
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: png }));
+    const { VersionId: versionId } = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: png }),
+    );
 
     const { node, outcomes } = await invokePackage(
       pkg,
       [
-        { step: 'thumbnail', assetId, bucket, key, size: { name: 'small', maxDimension: 160 } },
+        { step: 'thumbnail', assetId, bucket, key, versionId, size: { name: 'small', maxDimension: 160 } },
         { step: 'thumbnail', assetId },
       ],
       functionEnv,

@@ -4,7 +4,7 @@ import { buildApps } from '@stateless/data-api';
 import { testConfig } from '@stateless/data-api/testing';
 import type { InspectOutput } from '@stateless/workflows';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finalize, markFailed, startProcessing } from '../src/steps/records.ts';
+import { finalize, markFailed, recordFound, startProcessing } from '../src/steps/records.ts';
 
 const secret = 'test-secret-that-is-at-least-32-characters-long';
 // The data API's own test config (unique Redis prefix), verifying service tokens with this file's secret.
@@ -29,6 +29,7 @@ const inspection: InspectOutput = {
   declaredContentType: 'image/webp',
   size: 1234,
   sha256: 'd'.repeat(64),
+  versionId: 'v1',
   isImage: true,
   width: 800,
   height: 600,
@@ -46,11 +47,39 @@ const thumbnails = [
 ];
 
 describe('status moves through the real data API', () => {
-  it('inspect takes a PENDING asset to PROCESSING and returns its declared type; a re-run is harmless', async () => {
+  it('inspect takes a PENDING asset to PROCESSING and returns what was declared; a re-run is harmless', async () => {
     const id = await newAsset();
-    expect(await startProcessing(dataApi, id)).toBe('image/png');
-    expect(await startProcessing(dataApi, id)).toBe('image/png');
+    expect(await startProcessing(dataApi, id)).toEqual({ contentType: 'image/png' });
+    expect(await startProcessing(dataApi, id)).toEqual({ contentType: 'image/png' });
     expect((await dataApi.getAsset(id)).status).toBe('PROCESSING');
+  });
+
+  it('inspect returns the declared size and the uploaded version the Object Created event recorded', async () => {
+    const id = `w3-${randomUUID()}`;
+    await dataApi.createAsset({
+      id,
+      ownerId: 'u1',
+      originalKey: `originals/${id}`,
+      contentType: 'image/png',
+      size: 42,
+    });
+    await dataApi.moveStatus(id, { status: 'UPLOADED', versionId: 'v-first' });
+    // A second event's move (another version of the key) is a no-op that leaves the first version.
+    expect(await dataApi.moveStatus(id, { status: 'UPLOADED', versionId: 'v-second' })).toMatchObject({
+      originalVersionId: 'v-first',
+    });
+    expect(await startProcessing(dataApi, id)).toEqual({
+      contentType: 'image/png',
+      size: 42,
+      versionId: 'v-first',
+    });
+  });
+
+  it('a re-run of inspect after a refusal recorded what was found still gets the declared type', async () => {
+    const id = await newAsset();
+    await startProcessing(dataApi, id);
+    await recordFound(dataApi, id, { contentType: 'application/x-elf', declaredContentType: 'image/png' });
+    expect(await startProcessing(dataApi, id)).toEqual({ contentType: 'image/png' });
   });
 
   it('finalize records the results and READY, once; a re-run changes nothing', async () => {

@@ -65,6 +65,7 @@ describe('dispatch', () => {
         contentType: 'text/plain',
         size: 1,
         sha256: 'c'.repeat(64),
+        versionId: 'v1',
         isImage: false,
         thumbnailSizes: [],
       },

@@ -35,6 +35,8 @@ interface StoredAsset {
   status: string;
   version: number;
   originalKey: string;
+  /** The version of the original that was uploaded (none for seeded assets). */
+  originalVersionId?: string;
   thumbnails?: { key: string }[];
   deletedAt?: string;
   expiresAt?: number;
@@ -173,9 +175,9 @@ async function scanAll(stores: Stores): Promise<StoredAsset[]> {
   return items;
 }
 
-async function exists(stores: Stores, Key: string) {
+async function exists(stores: Stores, Key: string, VersionId?: string) {
   try {
-    await stores.s3.send(new HeadObjectCommand({ Bucket: stores.info.bucket, Key }));
+    await stores.s3.send(new HeadObjectCommand({ Bucket: stores.info.bucket, Key, VersionId }));
     return true;
   } catch {
     return false;
@@ -209,11 +211,15 @@ export async function checkInvariants(
   const ready = assets.filter((a) => a.status === 'READY' && isLive(a));
   const missing: string[] = [];
   await inParallel(ready, 16, async (asset) => {
-    for (const key of [asset.originalKey, ...(asset.thumbnails ?? []).map((t) => t.key)]) {
+    // The original by the version that was uploaded and processed: the one its downloads serve.
+    if (!(await exists(stores, asset.originalKey, asset.originalVersionId))) {
+      missing.push(`${asset.id}: ${asset.originalKey} (version ${asset.originalVersionId}) missing from S3`);
+    }
+    for (const key of (asset.thumbnails ?? []).map((t) => t.key)) {
       if (!(await exists(stores, key))) missing.push(`${asset.id}: ${key} missing from S3`);
     }
   });
-  record('READY assets have their original and thumbnails in S3', ready.length, missing);
+  record('READY assets have their uploaded original and thumbnails in S3', ready.length, missing);
 
   const uploads = await stores.s3.send(new ListMultipartUploadsCommand({ Bucket: stores.info.bucket }));
   const incomplete = (uploads.Uploads ?? []).map(

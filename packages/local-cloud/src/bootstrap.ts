@@ -10,6 +10,7 @@ import {
   CreateBucketCommand,
   PutBucketCorsCommand,
   PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -126,6 +127,13 @@ export async function bootstrap(
   } catch (error) {
     if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
   }
+  // Versioned, as infra's buckets are: an asset keeps the version it was uploaded as (topology's note).
+  await clients.s3.send(
+    new PutBucketVersioningCommand({
+      Bucket: names.assetsBucket,
+      VersioningConfiguration: { Status: 'Enabled' },
+    }),
+  );
   // Browsers upload straight to the bucket, as in AWS (infra/src/web-stack.ts): multipart clients
   // (Uppy) must read each part's ETag. Any origin: the console's local port is not fixed.
   await clients.s3.send(

@@ -4,6 +4,15 @@
  */
 export interface ResourceNames {
   assetsTable: string;
+  /**
+   * Keys: `originals/<assetId>` (uploads, written only through the upload service's signed
+   * requests) and `thumbnails/<assetId>/<name>.webp` (the worker's). Versioned (infra's
+   * PrivateBucket, the local cloud's bootstrap): an asset records the version of its original
+   * that was uploaded (`originalVersionId`); the pipeline reads and the download serves that
+   * version, so a later write to the key (a replayed presigned POST) never changes what was
+   * processed. The upload events handler deletes such a later version, and deleting an asset
+   * deletes every version of its keys.
+   */
   assetsBucket: string;
   assetPipeline: string;
   workerFunction: string;

@@ -56,14 +56,23 @@ export function assetPipelineDefinition(workerFunctionArn: string) {
       Thumbnails: {
         Type: 'Map',
         ItemsPath: '$.inspection.result.thumbnailSizes',
-        ItemSelector: { ...objectRef, 'size.$': '$$.Map.Item.Value' },
+        // The version inspect read, so thumbnails are made of the bytes that were hashed.
+        ItemSelector: {
+          ...objectRef,
+          'versionId.$': '$.inspection.result.versionId',
+          'size.$': '$$.Map.Item.Value',
+        },
         MaxConcurrency: 4,
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
           StartAt: 'Thumbnail',
           States: {
             Thumbnail: {
-              ...invoke(workerFunctionArn, 'thumbnail', { ...objectRef, 'size.$': '$.size' }),
+              ...invoke(workerFunctionArn, 'thumbnail', {
+                ...objectRef,
+                'versionId.$': '$.versionId',
+                'size.$': '$.size',
+              }),
               // Each item's result is the thumbnail record itself, so $.thumbnails is their list.
               OutputPath: '$.Payload',
               End: true,

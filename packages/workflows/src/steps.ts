@@ -9,6 +9,8 @@ import Type, { type Static } from 'typebox';
  */
 
 const ObjectKey = Type.String({ minLength: 1, maxLength: 1024 });
+/** The S3 version of the original that inspect read: every later step reads that same version. */
+const VersionId = Type.String({ minLength: 1, maxLength: 1024 });
 const Bucket = Type.String({ minLength: 3, maxLength: 63 });
 const ContentType = Type.String({ minLength: 3, maxLength: 200 });
 const Dimension = Type.Integer({ minimum: 1, maximum: 1_000_000 });
@@ -39,6 +41,7 @@ export const InspectOutput = Type.Object(
     declaredContentType: Type.Optional(ContentType),
     size: Type.Integer({ minimum: 0 }),
     sha256: Type.String({ pattern: '^[a-f0-9]{64}$' }),
+    versionId: VersionId,
     isImage: Type.Boolean(),
     width: Type.Optional(Dimension),
     height: Type.Optional(Dimension),
@@ -53,7 +56,7 @@ export const InspectOutput = Type.Object(
 export type InspectOutput = Static<typeof InspectOutput>;
 
 export const ThumbnailInput = Type.Object(
-  { step: Type.Literal('thumbnail'), ...PipelineInput.properties, size: ThumbnailSize },
+  { step: Type.Literal('thumbnail'), ...PipelineInput.properties, versionId: VersionId, size: ThumbnailSize },
   closed,
 );
 export type ThumbnailInput = Static<typeof ThumbnailInput>;

@@ -24,6 +24,7 @@ const imageInspection: InspectOutput = {
   declaredContentType: 'image/png',
   size: 1234,
   sha256: 'a'.repeat(64),
+  versionId: 'v-inspected',
   isImage: true,
   width: 800,
   height: 600,
@@ -159,6 +160,19 @@ describe('asset pipeline, run with the worker replaced', () => {
     expect(output).toEqual({ ok: true, value: { assetId: 'a1', status: 'READY', changed: true } });
     expect(stepsRun.filter((step) => step === 'thumbnail').length).toBe(2);
     expect(calls[0]?.payload).toEqual({ step: 'inspect', ...input });
+    // Every thumbnail reads the version inspect read, not whatever the key holds by then.
+    const thumbnailCalls = calls.filter((call) => call.step === 'thumbnail').map((call) => call.payload);
+    expect(thumbnailCalls).toHaveLength(2);
+    expect(thumbnailCalls).toEqual(
+      expect.arrayContaining(
+        imageInspection.thumbnailSizes.map((size) => ({
+          step: 'thumbnail',
+          ...input,
+          versionId: 'v-inspected',
+          size,
+        })),
+      ),
+    );
     expect(finalizeInput?.inspection).toEqual(imageInspection);
     expect(finalizeInput?.thumbnails.map((t) => t.key).sort()).toEqual([
       'thumbnails/a1/medium.webp',
@@ -171,6 +185,7 @@ describe('asset pipeline, run with the worker replaced', () => {
       contentType: 'text/plain',
       size: 5,
       sha256: 'b'.repeat(64),
+      versionId: 'v-text',
       isImage: false,
       thumbnailSizes: [],
     };

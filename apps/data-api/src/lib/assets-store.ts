@@ -360,6 +360,8 @@ export class AssetsStore {
   async moveStatus(id: string, move: MoveStatusBody): Promise<{ record: AssetRecord; changed: boolean }> {
     const update = new Update().bump(this.clock().toISOString()).set('status', move.status);
     if (move.status === 'UPLOADED') update.remove('expiresAt');
+    // Only the move from PENDING writes it, so the first uploaded version stays the asset's.
+    if (move.status === 'UPLOADED' && move.versionId) update.set('originalVersionId', move.versionId);
     if (move.status === 'FAILED') update.set('failureReason', move.reason ?? 'processing failed');
     const from = predecessorsOf(move.status).filter((s) => s !== 'DELETED');
     const condition = `${update.name('status')} IN (${from.map((s) => update.value(`from${s}`, s)).join(', ')})`;

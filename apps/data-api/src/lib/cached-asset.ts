@@ -11,6 +11,8 @@ export interface CachedAsset {
   version: number;
   status: AssetStatus;
   originalKey: string;
+  /** The version of the original the download serves (older entries have none: the current one). */
+  originalVersionId: string | undefined;
   thumbnailKeys: Record<string, string>;
   filename: string | undefined;
   expiresAt: number | undefined;
@@ -18,7 +20,16 @@ export interface CachedAsset {
   body: string;
 }
 
-type Header = [string, number, AssetStatus, string, Record<string, string>, string | null, number | null];
+type Header = [
+  string,
+  number,
+  AssetStatus,
+  string,
+  Record<string, string>,
+  string | null,
+  number | null,
+  (string | null)?,
+];
 
 /** Only live assets are cached as values; a deleted or unknown id is cached as not-found. */
 export function encodeCachedAsset(record: AssetRecord | undefined): string | null {
@@ -31,20 +42,21 @@ export function encodeCachedAsset(record: AssetRecord | undefined): string | nul
     Object.fromEntries((record.thumbnails ?? []).map((t) => [t.name, t.key])),
     record.filename ?? null,
     record.expiresAt ?? null,
+    record.originalVersionId ?? null,
   ];
   return `${JSON.stringify(header)}\n${JSON.stringify(toPublic(record))}`;
 }
 
 export function decodeCachedAsset(value: string): CachedAsset {
   const newline = value.indexOf('\n');
-  const [ownerId, version, status, originalKey, thumbnailKeys, filename, expiresAt] = JSON.parse(
-    value.slice(0, newline),
-  ) as Header;
+  const [ownerId, version, status, originalKey, thumbnailKeys, filename, expiresAt, originalVersionId] =
+    JSON.parse(value.slice(0, newline)) as Header;
   return {
     ownerId,
     version,
     status,
     originalKey,
+    originalVersionId: originalVersionId ?? undefined,
     thumbnailKeys,
     filename: filename ?? undefined,
     expiresAt: expiresAt ?? undefined,

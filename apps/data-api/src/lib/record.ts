@@ -26,6 +26,8 @@ export interface AssetRecord {
   width?: number;
   height?: number;
   originalKey: string;
+  /** The S3 version of `originalKey` that was uploaded (set by the move to UPLOADED); downloads serve it. */
+  originalVersionId?: string;
   /** The S3 multipart upload id the asset was created with (none for a single POST upload). */
   uploadId?: string;
   thumbnails?: InternalThumbnail[];
@@ -85,6 +87,7 @@ export const toInternal = (r: AssetRecord): InternalAsset => ({
   ...toPublic(r),
   ownerId: r.ownerId ?? r.formerOwnerId ?? '',
   originalKey: r.originalKey,
+  ...optional('originalVersionId', r.originalVersionId),
   thumbnails: r.thumbnails ?? [],
   ...optional('expiresAt', r.expiresAt),
   ...optional('deletedAt', r.deletedAt),

@@ -1,7 +1,7 @@
 import type { AssetPage } from '@stateless/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError } from '../api.ts';
-import { bytes, isSettled, nameOf, StatusBadge, when } from './format.tsx';
+import { bytes, isSettled, nameOf, StatusBadge, typeOf, when } from './format.tsx';
 import { Thumbnail } from './thumbnail.tsx';
 
 /** Fired when an upload starts or ends, so the list shows it at once. */
@@ -68,7 +68,7 @@ export function AssetList({ api, report }: { api: Api; report: (error: unknown) 
                   {nameOf(asset)}
                 </a>
                 <span class="muted">
-                  {asset.contentType ?? 'unknown type'} · {bytes(asset.size)} · {when(asset.createdAt)}
+                  {typeOf(asset)} · {bytes(asset.size)} · {when(asset.createdAt)}
                 </span>
                 {asset.status === 'FAILED' && asset.failureReason && (
                   <span class="failure">Failed: {asset.failureReason}</span>

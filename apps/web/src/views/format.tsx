@@ -19,6 +19,14 @@ export function bytes(size: number | undefined) {
 
 export const nameOf = (asset: Asset) => asset.title ?? asset.filename ?? asset.id;
 
+/** The type the bytes were found to be, and the declared one where it differs (a refused file says both). */
+export function typeOf({ contentType, declaredContentType }: Asset) {
+  const found = contentType ?? 'unknown type';
+  return declaredContentType && declaredContentType !== contentType
+    ? `${found} (declared ${declaredContentType})`
+    : found;
+}
+
 export const when = (iso: string) => new Date(iso).toLocaleString();
 
 export function StatusBadge({ asset }: { asset: Asset }) {

@@ -4,8 +4,8 @@ import type { PipelineStep, StepInput } from '@stateless/workflows';
 import type { StepHandler } from '../invoke.ts';
 import { measuredSteps, type WorkerMetrics } from '../metrics.ts';
 import { whileDataApiUp, whileStorageUp } from './dependencies.ts';
-import { inspect, type MediaLimits, thumbnail } from './media.ts';
-import { finalize, markFailed, startProcessing } from './records.ts';
+import { inspect, type MediaLimits, RefusedFile, thumbnail } from './media.ts';
+import { finalize, markFailed, recordFound, startProcessing } from './records.ts';
 
 export interface StepDependencies {
   s3: S3Client;
@@ -26,7 +26,14 @@ export function createSteps({
       inspect: async (payload) => {
         const input = payload as StepInput<'inspect'>;
         const declared = await whileDataApiUp(() => startProcessing(dataApi, input.assetId));
-        return whileStorageUp(() => inspect(s3, config, input, declared));
+        try {
+          return await whileStorageUp(() => inspect(s3, config, input, declared));
+        } catch (error) {
+          if (error instanceof RefusedFile) {
+            await whileDataApiUp(() => recordFound(dataApi, input.assetId, error.found));
+          }
+          throw error;
+        }
       },
       thumbnail: (payload) => whileStorageUp(() => thumbnail(s3, config, payload as StepInput<'thumbnail'>)),
       finalize: (payload) => whileDataApiUp(() => finalize(dataApi, payload as StepInput<'finalize'>)),

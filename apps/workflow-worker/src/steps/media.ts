@@ -43,6 +43,28 @@ const named = (type: string) => typeNames[type] ?? type;
 
 const unaccepted = (message: string) => new StepError('UnacceptedFile', message);
 
+/** What the uploader declared when the upload was signed, as the asset record keeps it. */
+export interface Declared {
+  contentType?: string;
+  size?: number;
+  /** The version of the original that was uploaded (the Object Created event's), when recorded. */
+  versionId?: string;
+}
+
+/**
+ * A file refused for its type, with what its bytes were found to be: the record keeps both
+ * (`declaredContentType` and `contentType`) so a failed upload says what was declared and what
+ * was found. Unrecognised bytes are `application/octet-stream`, the type of arbitrary data.
+ */
+export class RefusedFile extends StepError {
+  constructor(
+    message: string,
+    readonly found: { contentType: string; declaredContentType?: string },
+  ) {
+    super('UnacceptedFile', message);
+  }
+}
+
 /** `Image/PNG; charset=x` → `image/png`: parameters and case say nothing about the bytes. */
 const essence = (type: string | undefined) => type?.split(';')[0]?.trim().toLowerCase() || undefined;
 
@@ -53,30 +75,43 @@ const essence = (type: string | undefined) => type?.split(';')[0]?.trim().toLowe
  */
 export function processedTypeOf(declaredType: string | undefined, sniffed: string | undefined): string {
   const declared = essence(declaredType);
+  const found = {
+    contentType: sniffed ?? 'application/octet-stream',
+    ...(declaredType ? { declaredContentType: declaredType } : {}),
+  };
   if (sniffed) {
     if (accepted.has(sniffed)) return sniffed;
-    throw unaccepted(
+    throw new RefusedFile(
       declared
         ? `The file's contents are not ${named(declared)} (they look like ${sniffed})`
         : `The file's contents look like ${sniffed}, which is not accepted`,
+      found,
     );
   }
   if (declared?.startsWith('text/') && accepted.has(declared)) return declared;
-  throw unaccepted(
+  throw new RefusedFile(
     declared
       ? `The file's contents are not ${named(declared)} (their type could not be recognised)`
       : "The file's type could not be recognised from its contents",
+    found,
   );
 }
 
-async function openObject(s3: S3Client, bucket: string, key: string) {
+/** S3's answers for a key or version that is not there. */
+const missing = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
+
+/** The object, or that version of it (a later write to the key is another version, never this one). */
+async function openObject(s3: S3Client, bucket: string, key: string, versionId: string | undefined) {
+  const name = `s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''}`;
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!object.Body) throw new StepError('ObjectMissing', `s3://${bucket}/${key} has no body`);
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+    );
+    if (!object.Body) throw new StepError('ObjectMissing', `${name} has no body`);
     return object;
   } catch (error) {
-    if (error instanceof NoSuchKey) {
-      throw new StepError('ObjectMissing', `s3://${bucket}/${key} does not exist`, { cause: error });
+    if (error instanceof NoSuchKey || missing.has((error as Error).name)) {
+      throw new StepError('ObjectMissing', `${name} does not exist`, { cause: error });
     }
     throw error;
   }
@@ -97,20 +132,38 @@ function checkPixels(width: number, height: number, limits: MediaLimits) {
 /**
  * Reads the object once, as a stream: sha256 and size as the bytes pass, the type
  * sniffed from the first bytes (file-type), and for images the header sharp reads.
- * The sniffed type wins over the declared one; both are returned.
+ * The sniffed type wins over the declared one; both are returned. The version read is the
+ * uploaded one when the record names it (else the current one), and is returned, so every
+ * later step reads the same bytes. An object of another size than the declared one is refused
+ * whatever the store enforced (moto checks no POST policy; S3 checks the signed range).
  */
 export async function inspect(
   s3: S3Client,
   limits: MediaLimits,
   { bucket, key }: StepInput<'inspect'>,
-  declaredContentType: string | undefined,
+  declared: Declared,
 ): Promise<StepOutput<'inspect'>> {
-  const object = await openObject(s3, bucket, key);
-  if ((object.ContentLength ?? 0) > limits.maxFileSize) {
+  const declaredContentType = declared.contentType;
+  const object = await openObject(s3, bucket, key, declared.versionId);
+  const refuse = async (message: string) => {
     await object.Body?.transformToWebStream().cancel();
-    throw unaccepted(
+    return unaccepted(message);
+  };
+  if ((object.ContentLength ?? 0) > limits.maxFileSize) {
+    throw await refuse(
       `The file is ${object.ContentLength} bytes, over the limit of ${limits.maxFileSize} bytes`,
     );
+  }
+  if (declared.size !== undefined && object.ContentLength !== declared.size) {
+    throw await refuse(
+      `The file is ${object.ContentLength} bytes, but ${declared.size} bytes were declared when it was uploaded`,
+    );
+  }
+  // Without a version id, nothing pins the bytes the later steps read: the bucket must be versioned.
+  const versionId = object.VersionId;
+  if (!versionId) {
+    await object.Body?.transformToWebStream().cancel();
+    throw new Error(`s3://${bucket}/${key} has no version id: the bucket is not versioned`);
   }
   const stream = await fileTypeStream(object.Body?.transformToWebStream() as ReadableStream<Uint8Array>);
   let contentType: string;
@@ -140,6 +193,7 @@ export async function inspect(
     ...(declaredContentType ? { declaredContentType } : {}),
     size,
     sha256: hash.digest('hex'),
+    versionId,
   };
   if (!metadata) return { ...base, isImage: false, thumbnailSizes: [] };
   let info: Metadata;
@@ -169,9 +223,9 @@ export const thumbnailKey = (assetId: string, name: string) => `thumbnails/${ass
 export async function thumbnail(
   s3: S3Client,
   limits: MediaLimits,
-  { assetId, bucket, key, size }: StepInput<'thumbnail'>,
+  { assetId, bucket, key, versionId, size }: StepInput<'thumbnail'>,
 ): Promise<StepOutput<'thumbnail'>> {
-  const object = await openObject(s3, bucket, key);
+  const object = await openObject(s3, bucket, key, versionId);
   const source = Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
   // Outside the try: a sharp that cannot load is a crash, not an undecodable image.
   const sharp = await loadSharp();

@@ -2,6 +2,7 @@ import { DataApiError, type DataApiInternalClient } from '@stateless/contracts';
 import type { StepInput, StepOutput } from '@stateless/workflows';
 import { StepError } from '../invoke.ts';
 import { failureReason } from './failure-reason.ts';
+import type { Declared, RefusedFile } from './media.ts';
 
 const finished = new Set(['READY', 'FAILED', 'DELETED']);
 
@@ -70,14 +71,30 @@ export async function markFailed(
 
 /**
  * Moves the asset to PROCESSING (from PENDING too: the object is in S3, so it is uploaded)
- * and returns its declared content type. A re-run finds it PROCESSING already.
+ * and returns what was declared at signing and the uploaded version. A re-run finds it
+ * PROCESSING already, and the declared type in `declaredContentType` once a refusal recorded
+ * what was found in `contentType`.
  */
-export async function startProcessing(dataApi: DataApiInternalClient, assetId: string) {
+export async function startProcessing(dataApi: DataApiInternalClient, assetId: string): Promise<Declared> {
   const asset = await assetOf(dataApi, assetId);
   if (finished.has(asset.status)) {
     throw new StepError('AssetNotProcessable', `The asset is ${asset.status}; it is not processed again`);
   }
   if (asset.status === 'PENDING') await dataApi.moveStatus(assetId, { status: 'UPLOADED' });
   if (asset.status !== 'PROCESSING') await dataApi.moveStatus(assetId, { status: 'PROCESSING' });
-  return asset.contentType;
+  const contentType = asset.declaredContentType ?? asset.contentType;
+  return {
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(asset.size !== undefined ? { size: asset.size } : {}),
+    ...(asset.originalVersionId !== undefined ? { versionId: asset.originalVersionId } : {}),
+  };
+}
+
+/** What a refused file was found to be, on the record beside what was declared, before it fails. */
+export async function recordFound(
+  dataApi: DataApiInternalClient,
+  assetId: string,
+  found: RefusedFile['found'],
+) {
+  await dataApi.recordResults(assetId, found);
 }

@@ -42,6 +42,8 @@ const Timestamp = Type.String({ format: 'date-time' });
 const Sha256 = Type.String({ pattern: '^[a-f0-9]{64}$' });
 const ContentType = Type.String({ minLength: 3, maxLength: 200, pattern: '^[\\w.+-]+/[\\w.+-]+' });
 const ObjectKey = Type.String({ minLength: 1, maxLength: 1024 });
+/** An S3 object version id (opaque; S3's are up to 1024 bytes). */
+const VersionId = Type.String({ minLength: 1, maxLength: 1024 });
 const Dimension = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const Size = Type.Integer({ minimum: 0 });
 
@@ -162,6 +164,12 @@ export const InternalAsset = Type.Object(
     ...assetProperties,
     ownerId: Type.String(),
     originalKey: ObjectKey,
+    /**
+     * The S3 version of `originalKey` the pipeline reads and the download serves: the one whose
+     * Object Created event moved the asset to UPLOADED. A later write to the key is another
+     * version, never this one (the bucket is versioned).
+     */
+    originalVersionId: Type.Optional(VersionId),
     thumbnails: Type.Array(InternalThumbnail),
     expiresAt: Type.Optional(
       Type.Integer({ description: 'Epoch seconds; abandoned PENDING records expire' }),
@@ -216,6 +224,8 @@ export const MoveStatusBody = Type.Object(
       Type.Literal('FAILED'),
     ]),
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    /** With UPLOADED: the S3 version that was uploaded, kept as `originalVersionId` by the move from PENDING. */
+    versionId: Type.Optional(VersionId),
   },
   { additionalProperties: false },
 );

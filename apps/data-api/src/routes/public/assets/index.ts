@@ -120,7 +120,8 @@ const assetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (asset.status === 'PENDING')
         throw new PublicError(409, 'NotUploaded', 'The asset has not been uploaded yet');
       reply.header('cache-control', 'no-store');
-      return app.objects.downloadUrl(asset.originalKey, asset.filename);
+      // The version that was uploaded and processed, not whatever the key holds now.
+      return app.objects.downloadUrl(asset.originalKey, asset.filename, asset.originalVersionId);
     },
   });
 
