@@ -1,5 +1,6 @@
 import { PublicError } from '@stateless/contracts';
 import type { FastifyInstance } from 'fastify';
+import { type SignatureRefusal, type SigningCredentials, verifySigV4 } from './sigv4.ts';
 
 /**
  * A failure the caller sees as Lambda's function error `{ errorType, errorMessage }`.
@@ -19,33 +20,51 @@ export class FunctionError extends Error {
 
 export type InvokeHandler = (payload: unknown, functionName: string) => Promise<unknown>;
 
+/** The credentials of the process: the local cloud gives every app its own (AWS's standard variables). */
+const environmentCredentials = (): SigningCredentials | undefined => {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
+};
+
 /**
  * The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`), so a local
  * caller (the Step Functions server, the SQS event source) reaches a service exactly
- * as AWS reaches its Lambda function.
+ * as AWS reaches its Lambda function. As Lambda requires IAM, a caller must sign with the
+ * local cloud's credentials (`credentials`, else the process's AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY): an unsigned or wrongly signed request, such as a forged upload
+ * event or a web page's form post, gets Lambda's 403 and reaches no handler.
  */
-export async function lambdaInvokePlugin(app: FastifyInstance, options: { handler: InvokeHandler }) {
+export async function lambdaInvokePlugin(
+  app: FastifyInstance,
+  options: { handler: InvokeHandler; credentials?: SigningCredentials },
+) {
   const { handler } = options;
-  // The Lambda client sends the payload with any content type (often none): it is always JSON.
+  const credentials = options.credentials ?? environmentCredentials();
+  // The Lambda client sends the payload with any content type (often none): the bytes are
+  // kept as sent, for the signature, and read as JSON once the caller is known.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, body === '' ? {} : JSON.parse(body as string));
-    } catch (cause) {
-      done(
-        new PublicError(400, 'InvalidRequestContentException', 'Could not parse request body into json', {
-          cause,
-          // The header the AWS SDK names its exception from.
-          headers: { 'x-amzn-errortype': 'InvalidRequestContentException' },
-        }),
-      );
-    }
-  });
-  app.post<{ Params: { functionName: string }; Body: unknown }>(
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.post<{ Params: { functionName: string }; Body: Buffer | undefined }>(
     '/2015-03-31/functions/:functionName/invocations',
     async (request, reply) => {
+      const body = request.body ?? Buffer.alloc(0);
+      const { method, url, headers } = request;
+      const refusal: SignatureRefusal | undefined = credentials
+        ? await verifySigV4({ method, url, headers, body }, credentials, 'lambda')
+        : {
+            type: 'UnrecognizedClientException',
+            message: 'No credentials are configured to check callers against.',
+          };
+      if (refusal) {
+        request.log.warn({ refusal: refusal.type }, 'invocation refused');
+        // Lambda's own error shape: the type in x-amzn-errortype (the SDK names its exception from it).
+        return reply
+          .code(403)
+          .header('x-amzn-errortype', refusal.type)
+          .send({ Type: 'User', message: refusal.message });
+      }
       // A request without a body is an invocation with `{}`, as in Lambda.
-      const payload = request.body ?? {};
+      const payload = parsePayload(body);
       const { functionName } = request.params;
       try {
         const result = await handler(payload, functionName);
@@ -63,4 +82,17 @@ export async function lambdaInvokePlugin(app: FastifyInstance, options: { handle
       }
     },
   );
+}
+
+function parsePayload(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  try {
+    return text === '' ? {} : JSON.parse(text);
+  } catch (cause) {
+    throw new PublicError(400, 'InvalidRequestContentException', 'Could not parse request body into json', {
+      cause,
+      // The header the AWS SDK names its exception from.
+      headers: { 'x-amzn-errortype': 'InvalidRequestContentException' },
+    });
+  }
 }

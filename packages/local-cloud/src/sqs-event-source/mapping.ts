@@ -6,7 +6,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { LambdaInvoker } from '../stepfunctions/lambda-invoker.ts';
+import { LambdaInvoker, localCredentials } from '../stepfunctions/lambda-invoker.ts';
 import { failedRecords, type SqsEvent, toSqsRecord } from './records.ts';
 
 export interface SqsEventSourceOptions {
@@ -53,7 +53,7 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
   const sqs = new SQSClient({
     endpoint: options.sqsEndpoint,
     region: options.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: localCredentials,
   });
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['QueueArn'] }),

@@ -20,6 +20,13 @@ export interface InvokeResult {
 }
 
 /**
+ * The local cloud's credentials (cloud.ts gives every app the same, as AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY). A function's local invoke entry accepts only requests signed with them,
+ * as Lambda requires IAM, so every caller of Invoke signs with these.
+ */
+export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
  * Calls the Lambda Invoke API of the configured local endpoint. Without an endpoint it
  * refuses to call anything: the default SDK endpoint would be real AWS.
  */
@@ -31,7 +38,7 @@ export class LambdaInvoker {
       ? new LambdaClient({
           endpoint,
           region,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          credentials: localCredentials,
           // One try per task attempt: the state machine's Retry decides about retries, as in AWS.
           maxAttempts: 1,
         })
