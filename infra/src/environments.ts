@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { deployedArchitecture, lambdaArchitectures, lambdaPackage } from '@stateless/lambda-build/deployment';
-import type { AppName } from '@stateless/topology';
+import { type AppName, functionMemoryMb } from '@stateless/topology';
 
 /** Where `terraform` keeps state for a stage. Cross-stack references read the producer's state from here. */
 export type StateBackend =
@@ -84,12 +84,13 @@ export interface Environment {
 /** The infra/ directory: relative paths in the config resolve against it. */
 export const infraDir = fileURLToPath(new URL('..', import.meta.url));
 
-const lambdas = (memory: Partial<Record<AppName, number>>): Record<AppName, LambdaSettings> => {
+/** Every function's settings; `memory` overrides the dev sizes the local cloud also runs (`functionMemoryMb`). */
+const lambdas = (memory: Partial<Record<AppName, number>> = {}): Record<AppName, LambdaSettings> => {
   const settings = (app: AppName, timeoutSeconds: number): LambdaSettings => ({
     // What the app's `build` script (lambda-build) writes.
     zipPath: `../apps/${app}/${lambdaPackage.outDir}/${lambdaPackage.zip}`,
     handler: lambdaPackage.handler,
-    memoryMb: memory[app] ?? 512,
+    memoryMb: memory[app] ?? functionMemoryMb[app],
     timeoutSeconds,
     // The one constant lambda-build also ships native binaries (sharp's) for.
     architecture: lambdaArchitectures[deployedArchitecture].lambda,
@@ -119,7 +120,7 @@ export const environments = {
     logRetentionDays: 7,
     accessLogDays: 14,
     alarmEmails: [],
-    lambdas: lambdas({ 'workflow-worker': 1024 }),
+    lambdas: lambdas(),
     sweepDeletedEvery: 'rate(15 minutes)',
     appSettings: {
       'data-api': { LOG_LEVEL: 'debug' },

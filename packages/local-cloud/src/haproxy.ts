@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ErrorCode, requestIdPattern } from '@stateless/contracts';
-import { type AppName, health, type Listener, routes, webConsole } from '@stateless/topology';
+import { type AppName, health, type Listener, type Route, routes, webConsole } from '@stateless/topology';
 import { freePort } from './ports.ts';
 import { startProcess, tcpOpen, waitUntilReady } from './processes.ts';
 import { ensureSystemTool } from './tools.ts';
@@ -45,10 +45,13 @@ export function haproxyConfig(
   backends: Backends,
   /** The web console's static servers: the default backend of its listener. */
   consoleServers: readonly string[] = [],
+  /** Apps served by execution environments the fleet puts in and takes out at run time. */
+  fleet?: FleetSlots,
 ): string {
   const lines = [
     'global',
     '  maxconn 4096',
+    ...(fleet ? fleetGlobals(fleet) : []),
     '  log stdout format raw local0',
     'defaults',
     '  mode http',
@@ -87,9 +90,10 @@ export function haproxyConfig(
       `  http-request set-var(txn.request_id) req.hdr(x-request-id) if { req.hdr(x-request-id) -m reg ${requestIdPattern} }`,
     );
     const ordered = routes.filter((r) => r.listener === listener).sort((a, b) => a.priority - b.priority);
+    if (fleet) lines.push(...fleetConcurrency(fleet, ordered));
     for (const route of ordered) {
       const servers = backends[route.app]?.[route.port];
-      if (!servers?.length) continue;
+      if (!servers?.length && !fleet?.slots[route.app]) continue;
       const backend = `${route.app}_${route.port}`;
       backendNames.add(backend);
       const acl = `${backend}_paths`;
@@ -97,6 +101,7 @@ export function haproxyConfig(
         lines.push(`  acl ${acl} path ${prefix}`, `  acl ${acl} path_beg ${prefix}/`);
       }
       for (const pattern of route.pathPatterns ?? []) lines.push(`  acl ${acl} path_reg ${pattern}`);
+      if (fleet?.slots[route.app]) lines.push(fleetThrottle(route.app, acl));
       lines.push(`  use_backend ${backend} if ${acl}`);
     }
     const servesConsole = consoleServers.length > 0 && listener === webConsole.listener;
@@ -118,13 +123,99 @@ export function haproxyConfig(
   }
   for (const backend of backendNames) {
     const [app, port] = backend.split('_') as [AppName, 'public' | 'internal'];
+    const slots = fleet?.slots[app];
+    if (slots) {
+      lines.push(...fleetBackend(backend, slots));
+      continue;
+    }
     lines.push(`backend ${backend}`, '  balance roundrobin', `  option httpchk GET ${health.live}`);
     backends[app]?.[port]?.forEach((url, i) => {
       lines.push(`  server ${app}-${i} ${new URL(url).host} check`);
     });
   }
+  if (fleet) lines.push(...fleetThrottleBackends(fleet));
   return `${lines.join('\n')}\n`;
 }
+
+/** Where the fleet's environments go: slots per app, switched on and off through the runtime API. */
+export interface FleetSlots {
+  slots: Partial<Record<AppName, number>>;
+  /** The runtime API's UNIX socket (`show stat`, `set server`, `set var`). */
+  socket: string;
+  /** Requests in flight per app beyond which the load balancer throttles (Lambda's concurrency limit). */
+  limits: Partial<Record<AppName, number>>;
+}
+
+/** The name of a slot (`server-template env- 1-N`): the same in each of the app's backends. */
+export const slotName = (index: number) => `env-${index}`;
+/** The process variable holding an app's concurrency limit (changed at run time with `set var`). */
+export const limitVariable = (app: AppName) => `proc.limit_${app.replaceAll('-', '_')}`;
+/** The backend that answers an app's throttled requests; its request count is the throttle count. */
+export const throttleBackend = (app: AppName) => `throttle_${app}`;
+const inFlightVariable = (app: AppName) => `txn.inflight_${app.replaceAll('-', '_')}`;
+
+function fleetGlobals(fleet: FleetSlots) {
+  return [
+    `  stats socket ${fleet.socket} mode 600 level admin`,
+    ...Object.entries(fleet.limits).map(
+      ([app, limit]) => `  set-var ${limitVariable(app as AppName)} int(${limit})`,
+    ),
+  ];
+}
+
+/**
+ * An app's requests in flight across all its backends (the data API has two: one environment
+ * serves both listeners), queued ones included, counted before this request joins one.
+ */
+function fleetConcurrency(fleet: FleetSlots, routesHere: readonly Route[]) {
+  const lines: string[] = [];
+  for (const app of new Set(routesHere.map((r) => r.app))) {
+    if (!fleet.slots[app]) continue;
+    const ports = [...new Set(routes.filter((r) => r.app === app).map((r) => r.port))];
+    lines.push(`  http-request set-var(${inFlightVariable(app)}) int(0)`);
+    for (const port of ports) {
+      const backend = `${app}_${port}`;
+      // Busy environments (usable ones minus those with a free connection) plus queued requests.
+      // Not `be_conn`: it still counts a request the environment has answered until HAProxy has
+      // finished with its stream, so a caller's next request would find its last one counted.
+      const sum = inFlightVariable(app);
+      lines.push(
+        `  http-request set-var(txn.part) be_conn_free(${backend})`,
+        `  http-request set-var(${sum}) nbsrv(${backend}),sub(txn.part),add(${sum})`,
+        `  http-request set-var(txn.part) queue(${backend})`,
+        `  http-request set-var(${sum}) var(${sum}),add(txn.part)`,
+      );
+    }
+  }
+  return lines;
+}
+
+/**
+ * Lambda's throttle: beyond the concurrency limit a request is refused at once, not queued. One
+ * request past the limit may wait: HAProxy frees an environment's slot a moment after its answer
+ * has left, so a caller's next request can find its own last one still counted.
+ */
+const fleetThrottle = (app: AppName, acl: string) =>
+  `  use_backend ${throttleBackend(app)} if ${acl} { var(${inFlightVariable(app)}),sub(${limitVariable(app)}) gt 0 }`;
+
+/**
+ * One execution environment serves one request at a time (`maxconn 1`, as Lambda's does);
+ * the rest wait in the backend's queue, as the ALB's requests wait for Lambda to start another.
+ * Slots start in maintenance: the fleet gives one an address and sets it ready.
+ */
+const fleetBackend = (backend: string, slots: number) => [
+  `backend ${backend}`,
+  '  balance leastconn',
+  `  option httpchk GET ${health.live}`,
+  '  timeout queue 30s',
+  `  server-template env- 1-${slots} 127.0.0.1:1 check disabled maxconn 1`,
+];
+
+const fleetThrottleBackends = (fleet: FleetSlots) =>
+  Object.keys(fleet.slots).flatMap((app) => [
+    `backend ${throttleBackend(app as AppName)}`,
+    `  http-request return ${ownAnswer(429, 'TooManyRequests', 'Rate exceeded: the function is at its concurrency limit')} hdr retry-after 1`,
+  ]);
 
 export interface LoadBalancer {
   urls: Partial<Record<Listener, string>>;
@@ -138,6 +229,7 @@ export async function startHaproxy(options: {
   ports?: Partial<Record<Listener, number>>;
   configDir?: string;
   logDir?: string;
+  fleet?: FleetSlots;
 }): Promise<LoadBalancer> {
   const haproxy = ensureSystemTool('haproxy', 'haproxy');
   const frontends: Partial<Record<Listener, number>> = {};
@@ -146,7 +238,10 @@ export async function startHaproxy(options: {
   const dir = options.configDir ?? mkdtempSync(join(tmpdir(), 'haproxy-'));
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'haproxy.cfg');
-  writeFileSync(configFile, haproxyConfig(frontends, options.backends, options.consoleServers));
+  writeFileSync(
+    configFile,
+    haproxyConfig(frontends, options.backends, options.consoleServers, options.fleet),
+  );
   const process = startProcess({
     name: 'haproxy',
     command: haproxy,

@@ -12,6 +12,8 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<void>;
   /** The last lines it printed, for error messages. */
   recentOutput(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
 }
 
 const running = new Set<ManagedProcess>();
@@ -31,17 +33,29 @@ export interface StartOptions {
   logDir?: string;
   /** A file in `logDir` the child writes its standard output to itself (e.g. an access log). */
   stdoutLog?: string;
+  /**
+   * The child writes both streams straight to `<logDir>/<name>.log` (a busy app's output then costs
+   * this process nothing); `recentOutput` is empty.
+   */
+  direct?: boolean;
+  /** Start from `env` alone (plus PATH), not this process's environment. */
+  inheritEnv?: boolean;
 }
 
 export function startProcess(options: StartOptions): ManagedProcess {
   if (options.logDir) mkdirSync(options.logDir, { recursive: true });
   // A busy stdout (an access log) goes straight to its file, not through this process.
-  const stdoutFile =
-    options.logDir && options.stdoutLog ? openSync(join(options.logDir, options.stdoutLog), 'a') : undefined;
+  const direct = options.logDir && options.direct ? join(options.logDir, `${options.name}.log`) : undefined;
+  const stdoutFile = direct
+    ? openSync(direct, 'a')
+    : options.logDir && options.stdoutLog
+      ? openSync(join(options.logDir, options.stdoutLog), 'a')
+      : undefined;
+  const base = options.inheritEnv === false ? { PATH: process.env.PATH } : process.env;
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', stdoutFile ?? 'pipe', 'pipe'],
+    env: { ...base, ...options.env },
+    stdio: ['ignore', stdoutFile ?? 'pipe', direct ? (stdoutFile ?? 'pipe') : 'pipe'],
     // Own process group: Ctrl-C in a terminal reaches only us, and we stop children in order.
     detached: true,
   });
@@ -53,7 +67,7 @@ export function startProcess(options: StartOptions): ManagedProcess {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   if (stdoutFile !== undefined) closeSync(stdoutFile); // the child holds its own copy
-  if (options.logDir) {
+  if (options.logDir && !direct) {
     const log = createWriteStream(join(options.logDir, `${options.name}.log`), { flags: 'a' });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
@@ -73,6 +87,7 @@ export function startProcess(options: StartOptions): ManagedProcess {
       running.delete(managed);
     },
     recentOutput: () => tail.join('').slice(-2_000),
+    exited,
   };
   running.add(managed);
   exited.then(() => running.delete(managed));

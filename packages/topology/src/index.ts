@@ -1,3 +1,4 @@
 export * from './resources.ts';
 export * from './routes.ts';
 export * from './upload-events.ts';
+export * from './functions.ts';
