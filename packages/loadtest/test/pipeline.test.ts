@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadStack } from '../src/stack.ts';
 import { checkInvariants, openStores } from '../src/stores.ts';
-import { uploadSingle, waitForFinalStatus } from '../src/uploads.ts';
+import { postToS3, signSingle, uploadSingle, waitForFinalStatus } from '../src/uploads.ts';
 
 /**
  * A file end to end, through the public entry only: signed by the upload service, POSTed
@@ -135,6 +136,45 @@ describe('upload → pipeline → asset, through the load balancer', () => {
     expect(assets.map((a) => a.status)).toEqual(ids.map(() => 'READY'));
     expect(victim.child.signalCode).toBe('SIGKILL');
     console.log(`worker SIGKILLed with ${runningAtKill.length} of ${ids.length} executions running`);
+  });
+
+  it('the signed form replayed after READY, then after DELETE: the download serves what was hashed, the key stays empty', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const checked = await image(300, 200).png().toBuffer();
+    const file = { name: 'replayed.png', type: 'image/png', size: checked.length };
+    const post = await signSingle(stack.urls.public, token, file);
+    expect((await postToS3(post, checked)).status).toBeLessThan(300);
+    const asset = await waitForFinalStatus(stack.urls.public, token, post.assetId);
+    expect(asset).toMatchObject({ status: 'READY', sha256: sha256(checked) });
+    const stores = openStores(stack.stores);
+    const key = `originals/${post.assetId}`;
+    /** Every version and delete marker of the original's key. */
+    const versions = async () => {
+      const listed = await stores.s3.send(
+        new ListObjectVersionsCommand({ Bucket: stack.stores.bucket, Prefix: key }),
+      );
+      return [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].filter((v) => v.Key === key);
+    };
+    try {
+      // Other bytes of the same size: the policy's content-length-range allows them.
+      expect((await postToS3(post, Buffer.alloc(checked.length, 0x5a))).status).toBeLessThan(300);
+      // Its Object Created event (moto's, through EventBridge and SQS) deletes that version.
+      await expect.poll(versions, { timeout: 30_000, interval: 200 }).toHaveLength(1);
+      const link = await fetch(`${stack.urls.public}/assets/${asset.id}/download`, { headers: auth });
+      const { url } = (await link.json()) as { url: string };
+      expect(sha256(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha256(checked));
+      const deleted = await fetch(`${stack.urls.public}/assets/${asset.id}`, {
+        method: 'DELETE',
+        headers: auth,
+      });
+      expect(deleted.status).toBe(204);
+      expect(await versions()).toEqual([]);
+      // The form is still valid (its TTL), and S3 takes the bytes; the event empties the key again.
+      expect((await postToS3(post, checked)).status).toBeLessThan(300);
+      await expect.poll(versions, { timeout: 30_000, interval: 200 }).toEqual([]);
+    } finally {
+      stores.close();
+    }
   });
 
   it('leaves every store invariant true afterwards: objects for every READY asset, nothing running', async () => {
