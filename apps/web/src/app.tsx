@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, createApi, explain } from './api.ts';
 import type { ConsoleConfig } from './console-config.ts';
 import { loadConfig, type Session, savedSession, saveSession } from './session.ts';
+import { forgetSavedUploads } from './uploader.ts';
 import { AssetDetail } from './views/asset-detail.tsx';
 import { AssetList } from './views/asset-list.tsx';
 import { Banner, type Problem } from './views/banner.tsx';
@@ -71,6 +72,12 @@ export function App() {
     saveSession(undefined);
     setSession(undefined);
   }, []);
+  // Signing out (not an expired session) also forgets the uploads Uppy saved in this browser: in an
+  // effect, so after the upload panel and its Uppy are gone.
+  const [signOuts, setSignOuts] = useState(0);
+  useEffect(() => {
+    if (signOuts > 0) void forgetSavedUploads();
+  }, [signOuts]);
 
   const token = session?.token;
   const api = useMemo(() => createApi(() => token), [token]);
@@ -96,7 +103,14 @@ export function App() {
             <span>
               Signed in as <strong data-testid="user">{session.userId}</strong>
             </span>
-            <button type="button" class="link" onClick={signOut}>
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                signOut();
+                setSignOuts((n) => n + 1);
+              }}
+            >
               Sign out
             </button>
           </div>

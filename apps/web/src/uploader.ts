@@ -56,3 +56,28 @@ export function createUploader(token: () => string | undefined, userId: string, 
 }
 
 export type Uploader = ReturnType<typeof createUploader>;
+
+/**
+ * Where Golden Retriever (6.0) keeps what it restores after a reload: one IndexedDB database for
+ * every Uppy of this origin (small files' bytes; each Uppy's files, keyed by its id, so by user,
+ * and their multipart upload ids), or `uppyState:<id>` in localStorage where IndexedDB is missing.
+ * Its Service Worker store is off (`serviceWorker: false` above).
+ */
+const savedUploads = { database: 'uppy-blobs', keyPrefix: 'uppyState:' };
+
+/**
+ * Forgets every upload saved in this browser, as a sign-out must: the next person at it would find
+ * the last one's user id, file names and upload ids. Called once the upload panel is gone (its Uppy
+ * destroyed): deleting the database closes Golden Retriever's connections, so a save it still had
+ * queued fails rather than writing the database again.
+ */
+export function forgetSavedUploads(): Promise<void> {
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith(savedUploads.keyPrefix)) localStorage.removeItem(key);
+  }
+  return new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase(savedUploads.database);
+    request.onsuccess = () => resolve();
+    request.onerror = () => resolve();
+  });
+}

@@ -133,6 +133,35 @@ async function slowUplink(page: Page, bytesPerSecond = 4 * 1024 * 1024) {
   return { partsStored: () => stored, release: () => uplink(-1) };
 }
 
+/**
+ * What Golden Retriever has saved in the page's browser: its localStorage keys, its IndexedDB
+ * database, and the Uppy ids (`console-<userId>`) it holds state for there. Never creates the
+ * database by looking (an open that would create it is aborted).
+ */
+const savedUploads = (page: Page) =>
+  page.evaluate(async () => {
+    const keys = Object.keys(localStorage).filter((key) => key.startsWith('uppyState:'));
+    const names = (await indexedDB.databases()).map((d) => d.name ?? '');
+    const databases = names.filter((name) => name.startsWith('uppy'));
+    const db = databases.includes('uppy-blobs')
+      ? await new Promise<IDBDatabase | undefined>((resolve) => {
+          const open = indexedDB.open('uppy-blobs');
+          open.onupgradeneeded = () => open.transaction?.abort();
+          open.onsuccess = () => resolve(open.result);
+          open.onerror = () => resolve(undefined);
+        })
+      : undefined;
+    const records = db?.objectStoreNames.contains('metadata')
+      ? await new Promise<string[]>((resolve) => {
+          const all = db.transaction('metadata').objectStore('metadata').getAllKeys();
+          all.onsuccess = () => resolve(all.result.map(String));
+          all.onerror = () => resolve([]);
+        })
+      : [];
+    db?.close();
+    return { keys, databases, records };
+  });
+
 const sha256 = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
 
 /** How many parts a multipart upload of the file has (5 MiB each). */
@@ -695,6 +724,22 @@ describe('the console in a real browser, through the public entry', () => {
     expect(await problem.count()).toBe(0);
     expect(problems).toEqual([]);
   });
+  it('signing out forgets the uploads Uppy saved in this browser (Golden Retriever)', async () => {
+    const userId = uniqueUser('leaver');
+    const { page, problems } = await signedIn(userId);
+    await page.getByText('No assets yet').waitFor();
+    await page
+      .locator('[data-testid=uploader] input[type=file]')
+      .first()
+      .setInputFiles([textFile('notes.txt', 'kept for a restore after a reload')]);
+    // What a restore after a reload reads: this user's Uppy, its files.
+    await expect.poll(() => savedUploads(page)).toMatchObject({ records: [`console-${userId}`] });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('User id').waitFor();
+    await expect.poll(() => savedUploads(page)).toEqual({ keys: [], databases: [], records: [] });
+    expect(problems).toEqual([]);
+  });
+
   it('pages through assets with the cursor, older and back', async () => {
     const userId = uniqueUser('pager');
     const { page, problems } = await signedIn(userId);
