@@ -300,7 +300,10 @@ describe('deletion', () => {
     expect(setOf('cleanupPending')).toBe('1');
     expect(setOf('deletedAt')).toBe(now.toISOString());
     expect(UpdateExpression).toMatch(/REMOVE .*#ownerId/);
-    expect(ConditionExpression).toBe('#ownerId = :owner');
+    // The owner, and not already applied by an earlier attempt whose reply was lost (writeId).
+    expect(ConditionExpression).toBe(
+      '(#ownerId = :owner) AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)',
+    );
   });
 
   it('clears the flag only on a tombstone, without a new version, and tolerates a lost race', async () => {

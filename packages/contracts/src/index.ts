@@ -7,6 +7,7 @@ export {
   type PublicErrorOptions,
   requestIdPattern,
 } from './errors.ts';
+export { firstCodePoints, MultilineText, Text, textPatternMessages } from './text.ts';
 export {
   defaultServiceAudience,
   defaultUserAudience,

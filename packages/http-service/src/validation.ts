@@ -1,3 +1,4 @@
+import { textPatternMessages } from '@stateless/contracts';
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -10,11 +11,19 @@ import { Compile } from 'typebox/compile';
  * numbers and booleans their schema names (strictly: see `fromText`) and
  * defaulted. Errors come out in ajv's shape, one per field, which the errors
  * plugin turns into `details`.
+ *
+ * Before any schema, every string of every part (field names too) must be well-formed Unicode:
+ * JSON's `"\ud800"` escape and a client's UTF-16 cut both make text with an unpaired
+ * surrogate, which no UTF-8 store, header or log can carry (a filename of one answered 500, a
+ * title of one was stored and then failed on every read). Which characters text may hold is
+ * the schemas' business (@stateless/contracts, text.ts).
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
   const convert = httpPart !== 'body';
   return (value: unknown) => {
+    const malformed = notWellFormed(value);
+    if (malformed.length > 0) return { error: malformed };
     // Most params and queries are already valid as sent: skip the conversion then.
     if (check.Check(value)) return { value };
     const input = convert ? fromText(schema, value) : value;
@@ -22,6 +31,27 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
     return { error: toAjvErrors(check.Errors(input) as unknown as FastifySchemaValidationError[]) };
   };
 };
+
+/** One error per string (or field name) of `value` that is not well-formed Unicode, at its path. */
+function notWellFormed(value: unknown, path = ''): FastifySchemaValidationError[] {
+  if (typeof value === 'string') return value.isWellFormed() ? [] : [malformedAt(path)];
+  if (typeof value !== 'object' || value === null) return [];
+  const errors: FastifySchemaValidationError[] = [];
+  for (const [name, item] of Object.entries(value)) {
+    const itemPath = `${path}/${name}`;
+    if (!name.isWellFormed()) errors.push(malformedAt(itemPath));
+    else errors.push(...notWellFormed(item, itemPath));
+  }
+  return errors;
+}
+
+const malformedAt = (instancePath: string): FastifySchemaValidationError => ({
+  keyword: 'wellFormed',
+  instancePath,
+  schemaPath: '#',
+  params: {},
+  message: 'must be well-formed Unicode (it holds an unpaired surrogate, U+D800–U+DFFF)',
+});
 
 type TextProperty = { type?: string; default?: unknown };
 const decimal = /^-?\d+(\.\d+)?$/;
@@ -60,6 +90,9 @@ function toAjvErrors(errors: FastifySchemaValidationError[]): FastifySchemaValid
       return names.map((name) => ({ ...error, params: { additionalProperty: name } }));
     }
     if (error.keyword === 'type') return [{ ...error, message: `must be ${typeName(error)}` }];
+    // A text field's pattern says which characters it refuses, not the pattern itself.
+    const textMessage = error.keyword === 'pattern' && textPatternMessages.get(String(error.params.pattern));
+    if (textMessage) return [{ ...error, message: textMessage }];
     return [error];
   });
 }

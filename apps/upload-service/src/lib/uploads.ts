@@ -11,7 +11,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { DataApiError, type DataApiInternalClient, PublicError, uploadRules } from '@stateless/contracts';
+import {
+  DataApiError,
+  type DataApiInternalClient,
+  firstCodePoints,
+  maxFilenameLength,
+  PublicError,
+  uploadRules,
+} from '@stateless/contracts';
 import type { AppMetrics } from '@stateless/observability';
 
 export interface UploadSettings {
@@ -129,7 +136,7 @@ export function createUploads(
           id: assetId,
           ownerId,
           originalKey: keyOf(assetId),
-          filename: filename.slice(0, 255),
+          filename: firstCodePoints(filename, maxFilenameLength),
           contentType,
           ...(size !== undefined ? { size: size.value } : {}),
           ...(uploadId !== undefined ? { uploadId } : {}),

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
+import { MultilineText, Text } from '../text.ts';
 
 /**
  * Asset schemas shared by the data API (validation, serialization, OpenAPI)
@@ -34,16 +35,20 @@ export const ThumbnailParams = Type.Object(
 );
 export type ThumbnailParams = Static<typeof ThumbnailParams>;
 
-const Title = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.String({ maxLength: 2000 });
-const Tag = Type.String({ minLength: 1, maxLength: 40, pattern: '^[^\\u0000-\\u001f]+$' });
+// What characters these hold: ../text.ts.
+const Title = Text({ minLength: 1, maxLength: 200 });
+const Description = MultilineText({ maxLength: 2000 });
+const Tag = Text({ minLength: 1, maxLength: 40 });
 const Tags = Type.Array(Tag, { maxItems: 20, uniqueItems: true });
 const Timestamp = Type.String({ format: 'date-time' });
 const Sha256 = Type.String({ pattern: '^[a-f0-9]{64}$' });
-const ContentType = Type.String({ minLength: 3, maxLength: 200, pattern: '^[\\w.+-]+/[\\w.+-]+' });
-const ObjectKey = Type.String({ minLength: 1, maxLength: 1024 });
+// Anchored: parameters after the type are printable ASCII, no control character (../text.ts).
+const ContentType = Type.String({ minLength: 3, maxLength: 200, pattern: '^[\\w.+-]+/[\\w.+-]+[ -~]*$' });
+const ObjectKey = Text({ minLength: 1, maxLength: 1024 });
+/** An asset's filename, at most this many characters (code points); the upload service cuts longer ones. */
+export const maxFilenameLength = 255;
 /** An S3 object version id (opaque; S3's are up to 1024 bytes). */
-const VersionId = Type.String({ minLength: 1, maxLength: 1024 });
+const VersionId = Text({ minLength: 1, maxLength: 1024 });
 const Dimension = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const Size = Type.Integer({ minimum: 0 });
 
@@ -63,7 +68,7 @@ const assetProperties = {
   title: Type.Optional(Title),
   description: Type.Optional(Description),
   tags: Tags,
-  filename: Type.Optional(Type.String({ maxLength: 255 })),
+  filename: Type.Optional(Text({ maxLength: maxFilenameLength })),
   contentType: Type.Optional(ContentType),
   /** What the uploader declared, once the pipeline has read the bytes (`contentType` is then what they are). */
   declaredContentType: Type.Optional(ContentType),
@@ -72,7 +77,7 @@ const assetProperties = {
   width: Type.Optional(Dimension),
   height: Type.Optional(Dimension),
   thumbnails: Type.Array(Thumbnail),
-  failureReason: Type.Optional(Type.String({ maxLength: 1000 })),
+  failureReason: Type.Optional(MultilineText({ maxLength: 1000 })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 };
@@ -98,7 +103,7 @@ export const defaultPageSize = 20;
 export const ListAssetsQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: defaultPageSize })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    cursor: Type.Optional(Text({ minLength: 1, maxLength: 512 })),
   },
   { additionalProperties: false },
 );
@@ -156,7 +161,7 @@ export type InternalThumbnail = Static<typeof InternalThumbnail>;
  * The S3 multipart upload id an asset was created with: the upload service compares it on every
  * multipart route, so an upload id is bound to its asset whatever the store checks.
  */
-const MultipartUploadId = Type.String({ minLength: 1, maxLength: 1024 });
+const MultipartUploadId = Text({ minLength: 1, maxLength: 1024 });
 
 /** The whole record, as the other services see it (a deleted asset keeps its former owner). */
 export const InternalAsset = Type.Object(
@@ -184,9 +189,9 @@ export type InternalAsset = Static<typeof InternalAsset>;
 export const CreateAssetBody = Type.Object(
   {
     id: AssetId,
-    ownerId: Type.String({ minLength: 1, maxLength: 200 }),
+    ownerId: Text({ minLength: 1, maxLength: 200 }),
     originalKey: ObjectKey,
-    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    filename: Type.Optional(Text({ minLength: 1, maxLength: maxFilenameLength })),
     contentType: Type.Optional(ContentType),
     size: Type.Optional(Size),
     title: Type.Optional(Title),
@@ -223,7 +228,8 @@ export const MoveStatusBody = Type.Object(
       Type.Literal('READY'),
       Type.Literal('FAILED'),
     ]),
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    // Multiline: an image library's message may span lines.
+    reason: Type.Optional(MultilineText({ minLength: 1, maxLength: 1000 })),
     /** With UPLOADED: the S3 version that was uploaded, kept as `originalVersionId` by the move from PENDING. */
     versionId: Type.Optional(VersionId),
   },

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { AssetId } from '../assets/schemas.ts';
+import { Text } from '../text.ts';
 
 /**
  * What the upload service accepts, in one place: the service signs policies with it and the
@@ -32,11 +33,12 @@ export const maxPartNumber = 10_000;
  */
 export const maxBatchParts = 5;
 
-const Filename = Type.String({ minLength: 1, maxLength: 1024 });
-const ContentType = Type.String({ minLength: 1, maxLength: 255 });
+/** Longer than an asset's (`maxFilenameLength`): the service cuts it, by code point. */
+const Filename = Text({ minLength: 1, maxLength: 1024 });
+const ContentType = Text({ minLength: 1, maxLength: 255 });
 /** The object key the service built: `originals/<assetId>`, never from the filename. */
 const Key = Type.String({ pattern: '^originals/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', maxLength: 80 });
-const UploadId = Type.String({ minLength: 1, maxLength: 1024 });
+const UploadId = Text({ minLength: 1, maxLength: 1024 });
 const PartNumber = Type.Integer({ minimum: 1, maximum: maxPartNumber });
 /** A part number in a list: 1..10000 as text (`maxPartNumber`). */
 const partNumber = '(10000|[1-9][0-9]{0,3})';
@@ -111,7 +113,7 @@ export const CompleteBody = Type.Object(
   {
     // A part's ETag is its quoted MD5 (34 characters); 64 leaves room and keeps a complete of
     // 10,000 parts under the 1 MiB an ALB passes to a Lambda function.
-    parts: Type.Array(Type.Object({ PartNumber, ETag: Type.String({ minLength: 1, maxLength: 64 }) }), {
+    parts: Type.Array(Type.Object({ PartNumber, ETag: Text({ minLength: 1, maxLength: 64 }) }), {
       minItems: 1,
       maxItems: maxPartNumber,
     }),
