@@ -66,6 +66,8 @@ async function up() {
   const stack = await startDevStack({
     dir,
     instances: config.STACK_INSTANCES,
+    maxEnvironments: Math.max(config.STACK_INSTANCES, config.STACK_MAX_ENVIRONMENTS),
+    idleSeconds: config.STACK_IDLE_SECONDS,
     publicPort: config.STACK_PUBLIC_PORT,
     webConsole: 'dev',
     stage: config.STACK_STAGE,
@@ -81,7 +83,7 @@ async function up() {
   console.log(`
   web console       ${file.console}${portNote}
 
-The stateless stack is up (${file.startedInMs} ms, ${file.instances.length} app instances):
+The stateless stack is up (${file.startedInMs} ms, ${file.instances.length} app environments warm; up to ${config.STACK_MAX_ENVIRONMENTS} per app under load, idle ones retired after ${config.STACK_IDLE_SECONDS} s):
   public entry      ${file.lb}      (try: curl -H "authorization: Bearer $(jq -r .devToken ${join(dir, 'stack.json')})" ${file.lb}/assets)
   internal entry    ${file.internal}
   lambda (worker)   ${file.lambda}

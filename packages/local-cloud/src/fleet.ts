@@ -12,7 +12,16 @@ import { HaproxyRuntime, type StatRow } from './haproxy-runtime.ts';
 export interface FleetPolicy {
   min: number;
   max: number;
+  /**
+   * Requests that may wait for an environment beyond `max` in flight before the load balancer
+   * throttles (Lambda: none; default 1, the grace HAProxy needs: it frees an environment's slot a
+   * moment after the answer has left, so a caller's next request can find its last one still counted).
+   */
+  queue?: number;
 }
+
+/** Requests allowed to wait beyond the limit when a policy does not say. */
+const defaultQueue = 1;
 
 export interface FleetOptions {
   apps: Partial<Record<AppName, FleetPolicy>>;
@@ -44,6 +53,8 @@ export interface FleetSample {
   starting: number;
   inFlight: number;
   queued: number;
+  /** Requests throttled so far (cumulative). */
+  throttled: number;
 }
 
 export interface FleetEvent {
@@ -118,7 +129,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     fleet: {
       socket,
       slots: Object.fromEntries(policies.map(([app]) => [app, slots])),
-      limits: Object.fromEntries(policies.map(([app, p]) => [app, p.max])),
+      limits: Object.fromEntries(policies.map(([app, p]) => [app, throttleAt(p)])),
     },
   });
   const runtime = new HaproxyRuntime(socket);
@@ -189,11 +200,20 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   };
 }
 
+/** The load balancer admits a request while fewer than this many are in flight or queued. */
+const throttleAt = (policy: FleetPolicy) => policy.max + (policy.queue ?? defaultQueue);
+
 function checkPolicy(app: AppName, policy: FleetPolicy, slots: number) {
-  const ok = Number.isInteger(policy.min) && Number.isInteger(policy.max) && policy.min >= 0;
+  const queue = policy.queue ?? defaultQueue;
+  const ok =
+    Number.isInteger(policy.min) &&
+    Number.isInteger(policy.max) &&
+    policy.min >= 0 &&
+    Number.isInteger(queue) &&
+    queue >= 0;
   if (!ok || policy.max < Math.max(1, policy.min) || policy.max > slots) {
     throw new Error(
-      `${app}: min ${policy.min} / max ${policy.max} must satisfy 0 <= min <= max, 1 <= max <= ${slots}`,
+      `${app}: min ${policy.min} / max ${policy.max} / queue ${queue} must satisfy 0 <= min <= max, 1 <= max <= ${slots}, queue >= 0`,
     );
   }
 }
@@ -253,7 +273,7 @@ class AppScaler implements AppFleet {
     const next = { ...this.current, ...policy };
     checkPolicy(this.app, next, this.slots.length);
     this.current = next;
-    await this.deps.runtime.setVariable(limitVariable(this.app), next.max);
+    await this.deps.runtime.setVariable(limitVariable(this.app), throttleAt(next));
   }
 
   async scaleTo(n: number) {
@@ -337,6 +357,7 @@ class AppScaler implements AppFleet {
       starting: this.count('starting'),
       inFlight,
       queued,
+      throttled: this.deps.metrics.throttles[this.app],
     });
   }
 

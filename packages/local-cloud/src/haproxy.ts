@@ -142,7 +142,7 @@ export interface FleetSlots {
   slots: Partial<Record<AppName, number>>;
   /** The runtime API's UNIX socket (`show stat`, `set server`, `set var`). */
   socket: string;
-  /** Requests in flight per app beyond which the load balancer throttles (Lambda's concurrency limit). */
+  /** Requests in flight or queued per app at which the load balancer throttles (Lambda's concurrency limit). */
   limits: Partial<Record<AppName, number>>;
 }
 
@@ -190,13 +190,9 @@ function fleetConcurrency(fleet: FleetSlots, routesHere: readonly Route[]) {
   return lines;
 }
 
-/**
- * Lambda's throttle: beyond the concurrency limit a request is refused at once, not queued. One
- * request past the limit may wait: HAProxy frees an environment's slot a moment after its answer
- * has left, so a caller's next request can find its own last one still counted.
- */
+/** Lambda's throttle: at the concurrency limit a request is refused at once. */
 const fleetThrottle = (app: AppName, acl: string) =>
-  `  use_backend ${throttleBackend(app)} if ${acl} { var(${inFlightVariable(app)}),sub(${limitVariable(app)}) gt 0 }`;
+  `  use_backend ${throttleBackend(app)} if ${acl} { var(${inFlightVariable(app)}),sub(${limitVariable(app)}) ge 0 }`;
 
 /**
  * One execution environment serves one request at a time (`maxconn 1`, as Lambda's does);

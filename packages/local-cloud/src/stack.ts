@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { webConsoleEnv } from '@stateless/config';
-import { type AppName, apps, health, webConsole } from '@stateless/topology';
+import { type AppName, apps, webConsole } from '@stateless/topology';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
-import { type Backends, type LoadBalancer, startHaproxy } from './haproxy.ts';
+import { type Fleet, startFleet } from './fleet.ts';
 import { freePort, preferredPort } from './ports.ts';
-import { httpOk, type ManagedProcess, runningProcesses, startProcess, waitUntilReady } from './processes.ts';
+import { httpOk, runningProcesses, startProcess, waitUntilReady } from './processes.ts';
 import { repoRoot } from './tools.ts';
 
 /** What `pnpm dev` writes to `.local/stack.json`: everything a person or a script needs to reach the stack. */
@@ -76,6 +76,10 @@ export interface DevStackOptions {
   webConsole?: 'dev' | 'preview';
   /** Extra variables for every app instance (e.g. a lower rate limit in a test). */
   appEnv?: Record<string, string>;
+  /** Each app's concurrency limit (environments at most; beyond it, 429). Default `instances`: a fixed size. */
+  maxEnvironments?: number;
+  /** An environment idle this long is retired, down to `instances` (`pnpm dev`: STACK_IDLE_SECONDS). */
+  idleSeconds?: number;
   /** Mints the demo user's token for stack.json. */
   mintDevToken?: (secrets: DevSecrets) => Promise<string>;
 }
@@ -85,7 +89,10 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-/** The local cloud, N instances of every app, and HAProxy in front: the whole system on one machine. */
+/**
+ * The local cloud, every app's fleet of environments (N warm, like provisioned concurrency, more
+ * as load needs them), and HAProxy in front: the whole system on one machine.
+ */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const started = performance.now();
   const logs = join(options.dir, 'logs');
@@ -100,15 +107,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   rmSync(stackFile, { force: true });
 
   let cloud: LocalCloud | undefined;
-  let lb: LoadBalancer | undefined;
+  let fleet: Fleet | undefined;
   let web: WebConsole | undefined;
-  const instances: { app: AppName; server: ManagedProcess; urls: string[] }[] = [];
   const stop = async () => {
     rmSync(stackFile, { force: true });
     // Front to back: stop taking traffic, drain the apps, then the stores they write to.
-    await lb?.stop();
+    await fleet?.stop();
     await web?.stop();
-    await Promise.allSettled(instances.map((i) => i.server.stop(10_000)));
     await cloud?.stop();
   };
 
@@ -127,33 +132,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       DATA_API_INTERNAL_URL: urlOf(internalPort),
       ...options.appEnv,
     };
-    const backends: Backends = {};
-    for (const app of apps) {
-      for (let i = 0; i < options.instances; i++) {
-        const [port, internal] = [await freePort(), await freePort()];
-        const instance = startProcess({
-          name: `${app}-${i}`,
-          command: process.execPath,
-          args: ['--import', 'tsx', 'src/server.ts'],
-          cwd: join(repoRoot, 'apps', app),
-          env: { ...env, PORT: String(port), INTERNAL_PORT: String(internal) },
-          logDir: logs,
-        });
-        const urls = app === 'data-api' ? [urlOf(port), urlOf(internal)] : [urlOf(port)];
-        instances.push({ app, server: instance, urls });
-        const backend = backends[app] ?? { public: [], internal: [] };
-        backends[app] = backend;
-        backend.public?.push(urlOf(port));
-        if (app === 'data-api') backend.internal?.push(urlOf(internal));
-      }
-    }
-    const ready = instances.map(({ server, urls }) =>
-      waitUntilReady(
-        server,
-        async () => (await Promise.all(urls.map((u) => httpOk(`${u}${health.live}`)))).every(Boolean),
-        60_000,
-      ),
-    );
+    const ready: Promise<void>[] = [];
     const consoleServers: string[] = [];
     if (options.webConsole) {
       const webPort = await freePort();
@@ -169,15 +148,19 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       consoleServers.push(urlOf(webPort));
       ready.push(web.ready);
     }
-    await Promise.all(ready);
-    lb = await startHaproxy({
+    const max = options.maxEnvironments ?? options.instances;
+    fleet = await startFleet({
+      apps: Object.fromEntries(apps.map((app) => [app, { min: options.instances, max }])),
+      env,
+      ...(options.idleSeconds ? { idleMs: options.idleSeconds * 1000 } : {}),
       listeners: ['public', 'internal', 'lambda'],
       consoleServers,
       ports: { public: lbPort, internal: internalPort, lambda: lambdaPort },
-      backends,
       configDir: options.dir,
       logDir: logs,
     });
+    await Promise.all(ready);
+    const running = apps.flatMap((app) => (fleet as Fleet).app(app).environments());
     const { info } = cloud;
     const file: StackFile = {
       ...(options.webConsole ? { console: `${urlOf(lbPort)}/` } : {}),
@@ -193,7 +176,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       bucket: info.names.assetsBucket,
       stateMachineArn: info.stateMachineArn,
       ...(options.mintDevToken ? { devToken: await options.mintDevToken(secrets) } : {}),
-      instances: instances.map(({ app, server, urls }) => ({ app, pid: server.child.pid ?? -1, urls })),
+      instances: running.map(({ app, pid, urls }) => ({ app, pid, urls: Object.values(urls) })),
       pids: [process.pid, ...runningProcesses().map((p) => p.child.pid ?? -1)],
       logs,
       startedInMs: Math.round(performance.now() - started),
