@@ -23,7 +23,7 @@ const root = join(import.meta.dirname, '..');
 /** Commands that cannot run as written here, what runs instead, and why. */
 const instead: Record<string, { run: string; why: string }> = {
   'bash scripts/dev.sh': { run: '', why: 'it is how this check starts the stack every other command uses' },
-  'pnpm dev': { run: '', why: 'scripts/dev.sh ends in it: the stack this check runs against' },
+  'pnpm dev': { run: '', why: 'scripts/dev.sh runs its command: the stack this check runs against' },
   'bash scripts/test.sh': { run: '', why: 'CI runs it right before this check' },
   'pnpm test': { run: '', why: 'CI runs it (through scripts/test.sh) right before this check' },
   'pnpm --filter @stateless/data-api test': { run: '', why: 'part of pnpm test, which CI runs first' },
@@ -48,17 +48,17 @@ const instead: Record<string, { run: string; why: string }> = {
     run: 'pnpm run synth > /dev/null && test -f cdktf.out/stacks/platform/cdk.tf.json',
     why: 'no AWS account here: the stack it deploys must synthesize',
   },
-  'pnpm run deploy:app data-api': {
-    run: 'test -f cdktf.out/stacks/data-api/cdk.tf.json',
-    why: 'no AWS account here: the stack it deploys must synthesize',
+  'pnpm --filter @stateless/data-api build && pnpm run deploy:app data-api': {
+    run: 'pnpm --filter @stateless/data-api build > /dev/null && test -f cdktf.out/stacks/data-api/cdk.tf.json',
+    why: 'no AWS account here: the build runs, the stack must synthesize',
   },
   'pnpm --filter @stateless/web build && pnpm run deploy:app web': {
     run: 'pnpm --filter @stateless/web build > /dev/null && test -f cdktf.out/stacks/web/cdk.tf.json',
     why: 'no AWS account here: the build runs, the stack must synthesize',
   },
-  'STAGE=prod pnpm run deploy:app upload-service': {
-    run: 'STAGE=prod pnpm run synth > /dev/null && test -f cdktf.out/stacks/upload-service/cdk.tf.json',
-    why: 'no AWS account here: the prod stack it deploys must synthesize',
+  'pnpm --filter @stateless/upload-service build && STAGE=prod pnpm run deploy:app upload-service': {
+    run: 'pnpm --filter @stateless/upload-service build > /dev/null && STAGE=prod pnpm run synth > /dev/null && test -f cdktf.out/stacks/upload-service/cdk.tf.json',
+    why: 'no AWS account here: the build runs, the prod stack it deploys must synthesize',
   },
 };
 

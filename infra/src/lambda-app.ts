@@ -1,10 +1,11 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CloudwatchLogGroup } from '@cdktn/provider-aws/lib/cloudwatch-log-group/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
 import { LambdaFunction } from '@cdktn/provider-aws/lib/lambda-function/index.js';
 import { Fn } from 'cdktn';
 import { Construct } from 'constructs';
+import { fromStackDir } from './environment-stack.ts';
 import { infraDir, type LambdaSettings } from './environments.ts';
 import { lambdaNodeRuntime } from './node-runtime.ts';
 import {
@@ -66,9 +67,7 @@ export class LambdaApp extends Construct {
       role: this.role.id,
       policy: policyDocument(props.grants, props.arns),
     });
-    const zip = isAbsolute(props.settings.zipPath)
-      ? props.settings.zipPath
-      : resolve(infraDir, props.settings.zipPath);
+    const zip = fromStackDir(this, resolve(infraDir, props.settings.zipPath));
     this.function = new LambdaFunction(this, 'function', {
       functionName: props.functionName,
       role: this.role.arn,

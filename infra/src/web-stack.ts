@@ -27,7 +27,7 @@ import {
 } from '@stateless/web/security-headers';
 import { conditional, Fn, Lazy, TerraformIterator, TerraformOutput, Token } from 'cdktn';
 import type { Construct } from 'constructs';
-import { EnvironmentStack } from './environment-stack.ts';
+import { EnvironmentStack, fromStackDir } from './environment-stack.ts';
 import { type Environment, infraDir } from './environments.ts';
 import { pathPatterns } from './platform/load-balancers.ts';
 import { logPrefixes } from './platform/log-bucket.ts';
@@ -289,8 +289,9 @@ export class WebStack extends EnvironmentStack {
     });
     this.identity = { issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, clientId: consoleClient.id };
 
-    const files = TerraformIterator.fromList(Fn.fileset(consoleBuildDir, '**'));
-    const source = `${consoleBuildDir}/${files.value}`;
+    const buildDir = fromStackDir(this, consoleBuildDir);
+    const files = TerraformIterator.fromList(Fn.fileset(buildDir, '**'));
+    const source = `${buildDir}/${files.value}`;
     new S3Object(this, 'console-files', {
       forEach: files,
       bucket: bucket.id,

@@ -79,11 +79,12 @@ describe('the cdktn CLI', () => {
     expect(fromCli).toEqual(stackFiles(viaScript));
   });
 
-  it('`pnpm run deploy:app data-api` with no terraform or tofu on PATH synthesizes the stacks on the tests’ Node major, then stops with the CLI’s own "Terraform CLI not present" (exit 1)', {
+  it('`pnpm run deploy platform` with no terraform or tofu on PATH synthesizes the stacks on the tests’ Node major, then stops with the CLI’s own "Terraform CLI not present" (exit 1)', {
     timeout: 300_000,
   }, () => {
+    // platform has no package to build (an app's stack first needs its zip: deploy-packages.test.ts).
     const outdir = join(scratch, 'deploy');
-    const deploy = pnpm(['run', 'deploy:app', 'data-api', '--output', outdir]);
+    const deploy = pnpm(['run', 'deploy', 'platform', '--output', outdir]);
     expect(deploy.status, deploy.output).toBe(1);
     expect(deploy.output).toContain('Terraform CLI not present - Please install a current version');
     expect(deploy.output).not.toMatch(/MODULE_NOT_FOUND|Cannot find module/);

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { deployedArchitecture, lambdaArchitectures, lambdaPackage } from '@stateless/lambda-build/deployment';
 import { describe, expect, it } from 'vitest';
 import { type EnvironmentName, environments, infraDir } from '../src/environments.ts';
-import { resources, stack, stackNames } from './synth.ts';
+import { resources, stack, stackDir, stackNames } from './synth.ts';
 
 const environmentNames = Object.keys(environments) as EnvironmentName[];
 const appDir = resolve(infraDir, '..', 'apps');
@@ -13,6 +13,7 @@ describe('Lambda packages', () => {
       resources(stack(name, environment), 'aws_lambda_function').map(([id, fn]) => ({
         where: `${environment}/${name}/${id}`,
         fn,
+        from: stackDir(name, environment),
       })),
     ),
   );
@@ -26,10 +27,13 @@ describe('Lambda packages', () => {
     expect(fn.architectures).toEqual([lambdaArchitectures[deployedArchitecture].lambda]);
   });
 
-  it.each(functions)("$where deploys the zip its app's build writes, with its handler", ({ fn }) => {
+  it.each(functions)("$where deploys the zip its app's build writes, with its handler", ({ fn, from }) => {
     expect(fn.handler).toBe(lambdaPackage.handler);
-    const app = /^([a-z-]+)\//.exec(String(fn.filename).slice(appDir.length + 1))?.[1];
-    expect(fn.filename).toBe(resolve(appDir, String(app), lambdaPackage.outDir, lambdaPackage.zip));
+    // Named from the stack's folder, where Terraform runs (portable: no absolute path).
+    const zip = resolve(from, String(fn.filename));
+    expect(isAbsolute(String(fn.filename))).toBe(false);
+    const app = /^([a-z-]+)\//.exec(zip.slice(appDir.length + 1))?.[1];
+    expect(zip).toBe(resolve(appDir, String(app), lambdaPackage.outDir, lambdaPackage.zip));
     expect(['data-api', 'upload-service', 'workflow-worker']).toContain(app);
   });
 });

@@ -20,5 +20,9 @@ describe('package scripts', () => {
     expect(run.status, output).toBe(0);
     expect(output).not.toMatch(/error/i);
     expect(readdirSync(join(outdir, 'stacks')).sort()).toEqual([...stackNames].sort());
+    // It says what it wrote and where.
+    expect(output).toContain(
+      `Synthesized the dev stacks ${stackNames.join(', ')} into ${outdir}/stacks/<stack>/cdk.tf.json`,
+    );
   });
 });

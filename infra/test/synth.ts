@@ -17,9 +17,13 @@ export const stackNames: readonly StackName[] = ['platform', 'workflow', 'upload
 
 const cache = new Map<string, SynthStack>();
 
+/** A stack's folder in the output, where Terraform runs: the synthesized JSON's paths are relative to it. */
+export const stackDir = (name: StackName, environment: EnvironmentName = 'dev') =>
+  join(inject('synthDirs')[environment], 'stacks', name);
+
 /** The synthesized cdk.tf.json of one stack of one environment. */
 export function stack(name: StackName, environment: EnvironmentName = 'dev'): SynthStack {
-  const file = join(inject('synthDirs')[environment], 'stacks', name, 'cdk.tf.json');
+  const file = join(stackDir(name, environment), 'cdk.tf.json');
   let parsed = cache.get(file);
   if (!parsed) {
     parsed = JSON.parse(readFileSync(file, 'utf8')) as SynthStack;
