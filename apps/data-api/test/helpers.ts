@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createDocumentClient, createDynamoDbClient, createS3Client, createSfnClient } from '@stateless/aws';
+import { tokenCheckDefaults } from '@stateless/config';
 import { type CreateAssetBody, mintServiceToken, mintUserToken } from '@stateless/contracts';
-import { bootstrap, freePort } from '@stateless/local-cloud';
+import { bootstrap, startEnvironment } from '@stateless/local-cloud';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
 import { buildApps, type DataApiConfig } from '../src/app.ts';
@@ -28,6 +27,7 @@ export function testConfig(overrides: Partial<DataApiConfig> = {}): DataApiConfi
     ASSETS_TABLE: cloud.names.assetsTable,
     ASSETS_BUCKET: cloud.names.assetsBucket,
     REDIS_URL: cloud.redisUrl,
+    ...tokenCheckDefaults,
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
     SERVICE_TOKEN_SECRET: serviceSecret,
@@ -154,47 +154,28 @@ export async function call(
 
 export type ServerProcess = Awaited<ReturnType<typeof startServerProcess>>;
 
-/** src/server.ts as a process, started the way the dev stack starts it, with its environment only. */
+let started = 0;
+
+/**
+ * src/server.ts as a process, started as the local cloud starts an environment (the one supervisor),
+ * with its environment only and unconstrained CPU; everything it prints is kept in `output`.
+ */
 export async function startServerProcess(env: Record<string, string> = {}) {
-  const [port, internalPort] = [await freePort(), await freePort()];
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const internalUrl = `http://127.0.0.1:${internalPort}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/server.ts')], {
+  const server = await startEnvironment({
+    app: 'data-api',
+    name: `data-api-test-${process.pid}-${++started}`,
     env: {
-      PATH: process.env.PATH,
       ...inject('cloud').env,
-      PORT: String(port),
-      INTERNAL_PORT: String(internalPort),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       AUTH_JWT_SECRET: secret,
       SERVICE_TOKEN_SECRET: serviceSecret,
       CURSOR_SECRET: cursorSecret,
-      REDIS_KEY_PREFIX: `server-test-${port}:`,
+      REDIS_KEY_PREFIX: `server-test-${randomBytes(4).toString('hex')}:`,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    cpu: null,
+    inheritEnv: false,
+    captureOutput: true,
   });
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const up = await Promise.all(
-      [publicUrl, internalUrl].map((u) =>
-        fetch(`${u}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      ),
-    );
-    if (up.every(Boolean)) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not start:\n${output.join('')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return { child, publicUrl, internalUrl, output, exited };
+  return { ...server, publicUrl: server.urls.public, internalUrl: server.urls.internal as string };
 }

@@ -20,7 +20,13 @@ let servers: ServerProcess[];
 let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
 
 beforeAll(async () => {
-  const env = { LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000', REDIS_KEY_PREFIX: 'kill-test:' };
+  // One owner creates 120 PENDING assets: above the default limit of open uploads per user.
+  const env = {
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    MAX_OPEN_UPLOADS: '1000',
+    REDIS_KEY_PREFIX: 'kill-test:',
+  };
   servers = await Promise.all([startServerProcess(env), startServerProcess(env)]);
   lb = await startLoadBalancer({
     backends: {
@@ -33,7 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await lb?.stop();
-  for (const server of servers ?? []) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  await Promise.all((servers ?? []).map((server) => server.kill()));
 });
 
 describe('an instance killed under load', () => {
@@ -73,10 +79,12 @@ describe('an instance killed under load', () => {
     const load = Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
     while (done < total / 4) await new Promise((resolve) => setTimeout(resolve, 5));
     const victim = servers[1];
-    victim?.child.kill('SIGKILL');
+    const killed = victim?.kill();
     await load;
 
-    expect(victim?.child.signalCode).toBe('SIGKILL');
+    await killed;
+    expect(victim?.alive()).toBe(false);
+    expect(await victim?.exited).toBeNull(); // a signal ended it, not an exit
     expect(failures).toEqual([]);
     expect(done).toBe(total);
     // Every acknowledged create is there, read through the surviving instance.

@@ -20,7 +20,7 @@ beforeAll(async () => {
   ({ publicUrl, internalUrl, output } = server);
 });
 afterAll(() => {
-  if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  if (server?.alive()) return server.kill();
 });
 
 const logLines = () =>
@@ -67,7 +67,7 @@ describe('server.ts', () => {
     const received = () =>
       logLines().filter((l) => String(l.requestId).startsWith('drain-') && l.msg === 'incoming request');
     while (received().length < 20) await new Promise((resolve) => setTimeout(resolve, 2));
-    server.child.kill('SIGTERM');
+    void server.stop();
     const responses = await Promise.all(inFlight);
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(await server.exited).toBe(0);
