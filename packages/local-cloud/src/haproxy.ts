@@ -207,10 +207,12 @@ const fleetBackend = (backend: string, slots: number) => [
   `  server-template env- 1-${slots} 127.0.0.1:1 check disabled maxconn 1`,
 ];
 
+// The Lambda API's throttle error type too: the SDK then names it TooManyRequestsException,
+// which Step Functions retries (Lambda.TooManyRequestsException) as it does in AWS.
 const fleetThrottleBackends = (fleet: FleetSlots) =>
   Object.keys(fleet.slots).flatMap((app) => [
     `backend ${throttleBackend(app as AppName)}`,
-    `  http-request return ${ownAnswer(429, 'TooManyRequests', 'Rate exceeded: the function is at its concurrency limit')} hdr retry-after 1`,
+    `  http-request return ${ownAnswer(429, 'TooManyRequests', 'Rate exceeded: the function is at its concurrency limit')} hdr retry-after 1 hdr x-amzn-errortype TooManyRequestsException`,
   ]);
 
 export interface LoadBalancer {
