@@ -10,7 +10,10 @@
  * The few commands that cannot run here as written are listed in `instead` below with what
  * runs in their place and why; a listed command no README shows any more fails the check too.
  *
- *   node --import tsx scripts/docs-check.ts [--list]
+ * Afterwards the checkout holds no file git neither tracks nor ignores that was not there before:
+ * what a walkthrough writes goes where it says (a scratch folder .gitignore holds).
+ *
+ *   node --import tsx scripts/docs-check.ts [--list] [--only <README>]
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -40,6 +43,10 @@ const instead: Record<string, { run: string; why: string }> = {
     why: 'the full run takes minutes; this is the same command, shortened by its options',
   },
   'pnpm -s run token <userId>': { run: 'pnpm -s run token alice', why: '<userId> is a placeholder' },
+  'pnpm --silent run token <userId>': {
+    run: 'pnpm --silent run token alice',
+    why: '<userId> is a placeholder',
+  },
   'pnpm format': {
     run: 'pnpm format > /dev/null && git diff --exit-code --stat',
     why: 'on a clean clone it must change nothing',
@@ -164,12 +171,19 @@ async function stopStack(stack: ChildProcess) {
   await exited;
 }
 
-const { values } = parseArgs({ options: { list: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { list: { type: 'boolean' }, only: { type: 'string' } } });
 const snippets = [
   ...readmes().flatMap((file) => extractSnippets(file, readFileSync(join(root, file), 'utf8'))),
   // What the console shows a person (its sign-in hint) runs too, from the module it renders.
   { file: 'apps/web/src/commands.ts', line: 1, commands: [...consoleCommands] },
 ];
+/** Files in the checkout that git neither tracks nor ignores. */
+const untracked = () =>
+  new Set(
+    execFileSync('git', ['ls-files', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean),
+  );
 const shown = new Set(snippets.flatMap((s) => s.commands));
 const firsts = new Set(snippets.map((s) => s.commands[0]));
 const stale = [
@@ -189,6 +203,7 @@ if (values.list) {
   process.exit(0);
 }
 
+const untrackedBefore = untracked();
 const stack = await startStack();
 const failures: string[] = [];
 let ran = 0;
@@ -196,7 +211,9 @@ try {
   // One shell per README, its blocks in order, as a reader runs them in one terminal: later blocks
   // use what earlier ones set (the upload-service README's $API and $auth). `-e` stops at the first
   // failing command; a marker before each block tells which one it was and splits the output.
-  for (const file of [...new Set(snippets.map((s) => s.file))]) {
+  for (const file of [...new Set(snippets.map((s) => s.file))].filter(
+    (f) => !values.only || f === values.only,
+  )) {
     const blocks = snippets
       .filter((s) => s.file === file)
       .map((s) => ({
@@ -232,6 +249,10 @@ try {
   }
 } finally {
   await stopStack(stack);
+}
+const litter = [...untracked()].filter((file) => !untrackedBefore.has(file));
+if (litter.length > 0) {
+  failures.push(`the commands left files git neither tracks nor ignores:\n  ${litter.join('\n  ')}`);
 }
 console.log(
   `docs-check: ${ran} commands run from ${snippets.length} blocks and tables; ${failures.length} failed`,

@@ -9,11 +9,17 @@ const config = loadEnv(localStackEnv);
 const dir = config.STACK_DIR ?? localDir;
 const [command, ...args] = process.argv.slice(2);
 
-const tokenUsage = 'usage: pnpm -s run token <userId> | pnpm -s run token --service <app>';
+const tokenUsage = `usage: pnpm --silent run token <userId>            a user's bearer token (public entry)
+       pnpm --silent run token --service <app>   an app's service token (internal entry): ${apps.join(', ')}
+Prints a token the local stack accepts, valid for 12 hours, signed with the keys in ${join(dir, 'dev-secrets.json')}.`;
+const usage = `usage: cli.ts up | token <userId> | token --service <app>`;
+/** `--help` or `-h` anywhere: what a person asking for help wants is the usage, on stdout, exit 0. */
+const asksForHelp = (args: string[]) => args.some((arg) => arg === '--help' || arg === '-h');
 
 /**
- * A bearer token the local stack accepts, valid for 12 hours: a user's (the public entry),
- * or with `--service <app>` one app's service token (the internal entry, as that app calls it).
+ * A bearer token the local stack accepts, as long-lived as the apps accept by default: a user's
+ * (the public entry; 12 hours, with the local issuer), or with `--service <app>` one app's service
+ * token (the internal entry, as that app calls it; 1 hour).
  */
 async function mintToken(args: string[]) {
   const { values, positionals } = parseArgs({
@@ -23,16 +29,18 @@ async function mintToken(args: string[]) {
     strict: true,
   });
   const { AUTH_JWT_SECRET, SERVICE_TOKEN_SECRET } = devSecrets(dir);
-  const { mintServiceToken, mintUserToken } = await import('@stateless/contracts');
+  const { defaultMaxTokenLifetimeSeconds: longest, mintServiceToken, mintUserToken } = await import(
+    '@stateless/contracts'
+  );
   if (values.service !== undefined && positionals.length === 0) {
     if (!(apps as readonly string[]).includes(values.service)) {
       throw new Error(`unknown app "${values.service}": one of ${apps.join(', ')}`);
     }
-    return mintServiceToken(SERVICE_TOKEN_SECRET, values.service, { ttl: '12h' });
+    return mintServiceToken(SERVICE_TOKEN_SECRET, values.service, { ttl: longest.service });
   }
   const [userId] = positionals;
   if (values.service !== undefined || positionals.length !== 1 || !userId) throw new Error(tokenUsage);
-  return mintUserToken(AUTH_JWT_SECRET, userId, { ttl: '12h' });
+  return mintUserToken(AUTH_JWT_SECRET, userId, { ttl: longest.user });
 }
 
 /**
@@ -113,6 +121,10 @@ switch (command) {
     await up();
     break;
   case 'token': {
+    if (asksForHelp(args)) {
+      console.log(tokenUsage);
+      break;
+    }
     try {
       console.log(await mintToken(args));
     } catch (error) {
@@ -122,6 +134,10 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: cli.ts up | token <userId> | token --service <app>');
+    if (command !== undefined && asksForHelp([command])) {
+      console.log(usage);
+      break;
+    }
+    console.error(usage);
     process.exit(2);
 }

@@ -24,7 +24,7 @@ function claimsOf(token: string, key: 'AUTH_JWT_SECRET' | 'SERVICE_TOKEN_SECRET'
   return JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
 }
 
-describe('pnpm -s run token', () => {
+describe('pnpm --silent run token', () => {
   it("mints a user's token with the stack's user key and, with --service, an app's token with its service key", () => {
     const user = run('alice');
     expect(user.status).toBe(0);
@@ -50,8 +50,31 @@ describe('pnpm -s run token', () => {
     for (const args of [[], ['a', 'b'], ['--service', 'data-api', 'alice']]) {
       const refused = run(...args);
       expect(refused.status, args.join(' ')).toBe(2);
-      expect(refused.stderr).toContain('usage: pnpm -s run token');
+      expect(refused.stderr).toContain('usage: pnpm --silent run token');
     }
+  });
+
+  it('prints its usage for --help or -h, and through pnpm as the README runs it nothing but the output', () => {
+    for (const help of ['--help', '-h']) {
+      const asked = run(help);
+      expect(asked.status, help).toBe(0);
+      expect(asked.stdout).toContain('usage: pnpm --silent run token <userId>');
+      expect(asked.stdout).toContain('--service <app>');
+    }
+    const viaPnpm = (...args: string[]) =>
+      spawnSync('pnpm', ['--silent', 'run', 'token', ...args], {
+        cwd: join(import.meta.dirname, '../../..'),
+        env: { ...process.env, STACK_DIR: stackDir },
+        encoding: 'utf8',
+      });
+    const help = viaPnpm('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('usage: pnpm --silent run token <userId>');
+    // No `$ node --import tsx …` echo, no error: a script's $(…) and its stderr stay clean.
+    expect(help.stderr).toBe('');
+    const token = viaPnpm('alice');
+    expect(token.stderr).toBe('');
+    expect(claimsOf(token.stdout, 'AUTH_JWT_SECRET')).toMatchObject({ sub: 'alice' });
   });
 
   it("adds the service key to an older stack's secrets, keeping the others", () => {
