@@ -203,17 +203,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 /** The load balancer admits a request while fewer than this many are in flight or queued. */
 const throttleAt = (policy: FleetPolicy) => policy.max + (policy.queue ?? defaultQueue);
 
+/**
+ * At least one environment stays: HAProxy answers 503 at once when a backend has no server in
+ * service (it cannot hold a request for a cold start, as Lambda does), so a fleet of none would
+ * never see the queue that scales it.
+ */
 function checkPolicy(app: AppName, policy: FleetPolicy, slots: number) {
   const queue = policy.queue ?? defaultQueue;
-  const ok =
-    Number.isInteger(policy.min) &&
-    Number.isInteger(policy.max) &&
-    policy.min >= 0 &&
-    Number.isInteger(queue) &&
-    queue >= 0;
-  if (!ok || policy.max < Math.max(1, policy.min) || policy.max > slots) {
+  const integers = [policy.min, policy.max, queue].every(Number.isInteger);
+  if (!integers || policy.min < 1 || policy.max < policy.min || policy.max > slots || queue < 0) {
     throw new Error(
-      `${app}: min ${policy.min} / max ${policy.max} / queue ${queue} must satisfy 0 <= min <= max, 1 <= max <= ${slots}, queue >= 0`,
+      `${app}: min ${policy.min} / max ${policy.max} / queue ${queue} must satisfy 1 <= min <= max <= ${slots}, queue >= 0`,
     );
   }
 }

@@ -197,14 +197,16 @@ const fleetThrottle = (app: AppName, acl: string) =>
 /**
  * One execution environment serves one request at a time (`maxconn 1`, as Lambda's does);
  * the rest wait in the backend's queue, as the ALB's requests wait for Lambda to start another.
- * Slots start in maintenance: the fleet gives one an address and sets it ready.
+ * Slots start in maintenance: the fleet gives one an address and sets it ready, and takes it out
+ * when its process exits. No health checks: Lambda takes an environment out only when it is gone,
+ * never because it is slow, and a check queued behind a busy 0.1-core environment would time out
+ * and leave the backend without a server (`retry-on` covers a request sent as one dies).
  */
 const fleetBackend = (backend: string, slots: number) => [
   `backend ${backend}`,
   '  balance leastconn',
-  `  option httpchk GET ${health.live}`,
   '  timeout queue 30s',
-  `  server-template env- 1-${slots} 127.0.0.1:1 check disabled maxconn 1`,
+  `  server-template env- 1-${slots} 127.0.0.1:1 disabled maxconn 1`,
 ];
 
 // The Lambda API's throttle error type too: the SDK then names it TooManyRequestsException,

@@ -92,13 +92,15 @@ describe('a fleet of data-api environments', () => {
       const measured = load(fleet.urls.public as string, 8, () => stop);
       await sleep(3_000);
       stop = true;
-      await measured;
+      const { statuses } = await measured;
       const wall = (performance.now() - before.at) / 1000;
       const used = cpuSeconds(environment.pid) - before.cpu;
       // It wanted more than its cap (the kernel throttled it), and got no more: at most the cap over
       // the interval, plus one clock tick and one period of slack.
       expect(throttledPeriods(environment)).toBeGreaterThan(before.throttled);
       expect(used).toBeLessThanOrEqual(environment.cpu * wall + 0.02);
+      // Slow is not gone: every request waited for the busy environment, none was refused (503).
+      expect(new Set(statuses)).toEqual(new Set([401]));
       await fleet.app('data-api').setPolicy({ min: 1, max: 2 });
     },
   );
