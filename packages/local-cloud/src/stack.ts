@@ -76,7 +76,7 @@ export interface DevStackOptions {
   webConsole?: 'dev' | 'preview';
   /** Extra variables for every app instance (e.g. a lower rate limit in a test). */
   appEnv?: Record<string, string>;
-  /** Each app's concurrency limit (environments at most; beyond it, 429). Default `instances`: a fixed size. */
+  /** Each app's concurrency limit (environments at most; beyond it, 429). Unset: `instances`, a fixed size, no 429. */
   maxEnvironments?: number;
   /** An environment idle this long is retired, down to `instances` (`pnpm dev`: STACK_IDLE_SECONDS). */
   idleSeconds?: number;
@@ -148,9 +148,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       consoleServers.push(urlOf(webPort));
       ready.push(web.ready);
     }
-    const max = options.maxEnvironments ?? options.instances;
+    // Without a limit, a fixed size: requests beyond it wait in the queue instead of a 429.
+    const policy = options.maxEnvironments
+      ? { min: options.instances, max: options.maxEnvironments }
+      : { min: options.instances, max: options.instances, queue: 1_000 };
     fleet = await startFleet({
-      apps: Object.fromEntries(apps.map((app) => [app, { min: options.instances, max }])),
+      apps: Object.fromEntries(apps.map((app) => [app, policy])),
       env,
       ...(options.idleSeconds ? { idleMs: options.idleSeconds * 1000 } : {}),
       listeners: ['public', 'internal', 'lambda'],
