@@ -1,4 +1,4 @@
-import { createDataApiInternalClient } from '@stateless/contracts';
+import { type CreateAssetBody, createDataApiInternalClient } from '@stateless/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Instance, newAsset, serviceToken, startInstance, testConfig, uniqueOwner } from './helpers.ts';
 
@@ -16,9 +16,14 @@ beforeAll(async () => {
 afterAll(async () => instance?.close());
 
 describe('internal create', () => {
-  it('refuses a PENDING record past MAX_OPEN_UPLOADS (409), but not a repeat of one it created', async () => {
+  it('refuses a PENDING record past MAX_OPEN_UPLOADS (409), not a repeat of one it created; uploaded or aborted ones are not open', async () => {
     const owner = uniqueOwner();
-    const [first, second, third] = [newAsset(owner), newAsset(owner), newAsset(owner)];
+    const [first, second, third, fourth] = [owner, owner, owner, owner].map((o) => newAsset(o)) as [
+      CreateAssetBody,
+      CreateAssetBody,
+      CreateAssetBody,
+      CreateAssetBody,
+    ];
     for (const body of [first, second]) await internal.createAsset(body);
     await expect(internal.createAsset(third)).rejects.toMatchObject({
       status: 409,
@@ -31,6 +36,15 @@ describe('internal create', () => {
     // Past PENDING, an upload is not open any more.
     await internal.moveStatus(first.id, { status: 'UPLOADED' });
     expect((await internal.createAsset(third)).created).toBe(true);
+    await expect(internal.createAsset(fourth)).rejects.toMatchObject({ status: 409 });
+    // Nor once its upload was aborted: the record expires at once.
+    await internal.expireUpload(second.id);
+    expect((await internal.getAsset(second.id)).expiresAt).toBeLessThanOrEqual(Date.now() / 1000);
+    expect((await internal.createAsset(fourth)).created).toBe(true);
+    // An asset past PENDING does not expire.
+    await internal.expireUpload(first.id);
+    const uploaded = await internal.getAsset(first.id);
+    expect([uploaded.status, uploaded.expiresAt]).toEqual(['UPLOADED', undefined]);
   });
 
   it('keeps the multipart upload id it was created with, for the upload service to compare', async () => {

@@ -145,8 +145,8 @@ describe('multipart upload', () => {
     expect(again.json().location).toBe(done.json().location);
   });
 
-  it('abort leaves no incomplete upload; another user gets 404 on every call', async () => {
-    const { key, uploadId } = (
+  it('abort leaves no incomplete upload and no PENDING asset; another user gets 404 on every call', async () => {
+    const { key, uploadId, assetId } = (
       await call('POST', '/uploads/s3/multipart', alice, { filename: 'x.png', type: 'image/png' })
     ).json();
     const base = `/uploads/s3/multipart/${encodeURIComponent(uploadId)}`;
@@ -168,6 +168,13 @@ describe('multipart upload', () => {
     expect((await call('DELETE', `${base}?${q}`, alice)).statusCode).toBe(200);
     const open = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: key }));
     expect(open.Uploads ?? []).toEqual([]);
+    // The aborted upload's asset expired with it: not in its owner's view, not an open upload.
+    const asset = await dataApi.publicApp.inject({
+      url: `/assets/${assetId}`,
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    expect(asset.statusCode).toBe(404);
+    expect((await call('DELETE', `${base}?${q}`, alice)).statusCode).toBe(404);
   });
 
   it('signs parts only for an upload id of the key (404 otherwise); complete answers 400 to parts S3 refuses or that miss the declared size', async () => {
@@ -470,7 +477,7 @@ describe('batch sign', () => {
   });
 });
 
-const rateLimit = 6;
+const rateLimit = 10;
 const openLimit = 3;
 /** A second service whose data API has low per-user limits, so reaching them takes a few calls. */
 const limited = await startUploadService({ RATE_LIMIT_PER_MINUTE: rateLimit, MAX_OPEN_UPLOADS: openLimit });
@@ -478,7 +485,7 @@ const limited = await startUploadService({ RATE_LIMIT_PER_MINUTE: rateLimit, MAX
 describe('per-user limits on the upload routes (issue 21, item 8)', () => {
   const as = async (user: string) => {
     const token = await mintUserToken(secret, user);
-    return (method: 'GET' | 'POST', url: string, body?: object) =>
+    return (method: 'GET' | 'POST' | 'DELETE', url: string, body?: object) =>
       limited.app.inject({
         method,
         url,
@@ -515,24 +522,26 @@ describe('per-user limits on the upload routes (issue 21, item 8)', () => {
     ).toBe(200);
   });
 
-  it(`refuses a user's upload past ${openLimit} open ones (409), and takes one again once one is no longer PENDING`, async () => {
+  it(`refuses a user's upload past ${openLimit} open ones (409); an aborted one is not open any more`, async () => {
     const send = await as(`open-${randomBytes(4).toString('hex')}`);
     const sign = () => send('GET', '/uploads/s3/params?filename=a.png&type=image/png');
-    const opened = [];
-    for (let i = 0; i < openLimit; i++) opened.push((await sign()).json().assetId as string);
-    expect(opened.every(Boolean)).toBe(true);
+    const pdf = { filename: 'a.pdf', type: 'application/pdf' };
+    for (let i = 1; i < openLimit; i++) expect((await sign()).statusCode).toBe(200);
+    const created = await send('POST', '/uploads/s3/multipart', pdf);
+    const { key, uploadId, assetId } = created.json();
     const refused = await sign();
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error).toMatchObject({
       code: 'Conflict',
       message: expect.stringContaining(`${openLimit} uploads are open`),
     });
-    const multipart = await send('POST', '/uploads/s3/multipart', {
-      filename: 'a.pdf',
-      type: 'application/pdf',
-    });
-    expect(multipart.statusCode).toBe(409);
-    await limited.dataApi.deps.assets.moveStatus(opened[0] as string, { status: 'UPLOADED' });
+    expect((await send('POST', '/uploads/s3/multipart', pdf)).statusCode).toBe(409);
+    const aborted = await send(
+      'DELETE',
+      `/uploads/s3/multipart/${encodeURIComponent(uploadId)}?key=${encodeURIComponent(key)}`,
+    );
+    expect(aborted.json()).toEqual({ assetId });
     expect((await sign()).statusCode).toBe(200);
+    expect((await sign()).statusCode).toBe(409);
   });
 });

@@ -175,6 +175,15 @@ export class AssetsService {
     return record;
   }
 
+  /** An aborted upload's PENDING record expires now (lists and reads drop it at once). */
+  async expireUpload(id: string) {
+    await this.cache.write(
+      id,
+      (record) => record?.ownerId,
+      () => this.store.expireUpload(id),
+    );
+  }
+
   async recordResults(id: string, results: RecordResultsBody) {
     return this.cache.write(
       id,

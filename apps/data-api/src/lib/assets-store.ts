@@ -179,6 +179,21 @@ export class AssetsStore {
     return count;
   }
 
+  /**
+   * Ends an upload that will not come (its multipart upload was aborted): a PENDING record
+   * expires now, as its TTL would, so it is gone for its owner and no longer an open upload.
+   * Anything else (uploaded, deleted, expired already) is left as it is: undefined.
+   */
+  async expireUpload(id: string): Promise<AssetRecord | undefined> {
+    const now = this.clock();
+    const seconds = Math.floor(now.getTime() / 1000);
+    const update = new Update().bump(now.toISOString()).set('expiresAt', seconds);
+    // Not expired yet: a repeat, or a record past its TTL, is left alone.
+    const condition = `${update.name('status')} = ${update.value('pending', 'PENDING')} AND ${update.name('expiresAt')} > ${update.value('now', seconds)}`;
+    const outcome = await this.updateIf(id, update, condition);
+    return outcome.applied ? outcome.record : undefined;
+  }
+
   async create(input: CreateAssetBody): Promise<{ record: AssetRecord; created: boolean }> {
     const now = this.clock();
     const writeId = randomUUID();

@@ -356,11 +356,16 @@ export function createUploads(
       metrics.record('UploadsCompleted');
       return { location: locationOf(key), key, assetId: asset.id };
     },
+    /**
+     * The asset of an aborted upload expires at once: gone from the list, not an open upload.
+     * (The request counted against the user's rate limit once already, with the asset's read.)
+     */
     async abort(ownerId: string, key: string, uploadId: string) {
       const { id: assetId } = await ownedUpload(ownerId, key, uploadId);
       await orNotFound(() =>
         s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })),
       );
+      await dataApi.expireUpload(assetId);
       return { assetId };
     },
   };

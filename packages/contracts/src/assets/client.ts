@@ -106,6 +106,10 @@ export function createDataApiInternalClient(options: DataApiInternalClientOption
     async getAsset(id: string, onBehalfOf?: string): Promise<InternalAsset> {
       return (await call<InternalAsset>('GET', path(id), undefined, onBehalfOf)).data;
     },
+    /** An aborted upload: its PENDING record expires now, so it is no longer an open upload. */
+    async expireUpload(id: string): Promise<void> {
+      await call('POST', `${path(id)}/expire`);
+    },
     async recordResults(id: string, body: RecordResultsBody): Promise<InternalAsset> {
       return (await call<InternalAsset>('PUT', `${path(id)}/results`, body)).data;
     },

@@ -93,6 +93,12 @@ export const internalAssetRoutes = {
     url: '/internal/assets/:id/status',
     schema: { params: AssetParams, body: MoveStatusBody, response: { 200: InternalAsset } },
   },
+  /** The upload was aborted: a PENDING record expires now (204 whatever its state). */
+  expireUpload: {
+    method: 'POST',
+    url: '/internal/assets/:id/expire',
+    schema: { params: AssetParams, response: { 204: NoBody('Expired if it was PENDING') } },
+  },
   metrics: {
     method: 'GET',
     url: '/internal/metrics',

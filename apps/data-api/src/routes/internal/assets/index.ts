@@ -44,6 +44,19 @@ const internalAssets: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.route({
+    ...routes.expireUpload,
+    schema: {
+      ...routes.expireUpload.schema,
+      tags,
+      response: { ...routes.expireUpload.schema.response, ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      await app.assets.expireUpload(request.params.id);
+      return reply.code(204).send();
+    },
+  });
+
+  app.route({
     ...routes.recordResults,
     schema: {
       ...routes.recordResults.schema,
