@@ -246,6 +246,7 @@ class AppScaler implements AppFleet {
   private readonly slots: Slot[];
   private started = 0;
   private stopped = false;
+  private readonly launching = new Set<Promise<void>>();
 
   constructor(
     private readonly app: AppName,
@@ -331,7 +332,9 @@ class AppScaler implements AppFleet {
     const wanted = Math.max(min, Math.min(max, inFlight + queued));
     const have = this.count('serving') + this.count('starting');
     for (const slot of this.slots.filter((s) => s.state === 'free').slice(0, Math.max(0, wanted - have))) {
-      void this.launch(slot, false);
+      const launching = this.launch(slot, false);
+      this.launching.add(launching);
+      void launching.finally(() => this.launching.delete(launching));
     }
     // Above the limit (a lowered size): retire the newest at once. Above what is wanted: the idle ones.
     const serving = this.slots.filter((s) => s.state === 'serving').sort((a, b) => b.index - a.index);
@@ -363,7 +366,8 @@ class AppScaler implements AppFleet {
 
   async stop() {
     this.stopped = true;
-    await Promise.allSettled(this.slots.map((s) => s.environment?.stop()));
+    // A cold start under way stops its environment once it is up (it sees `stopped`).
+    await Promise.allSettled([...this.slots.map((s) => s.environment?.stop()), ...this.launching]);
   }
 
   private count(state: Slot['state']) {
