@@ -45,7 +45,8 @@ export function createUploader(token: () => string | undefined, userId: string, 
   return new Uppy({
     id: `console-${userId}`,
     restrictions: { ...uploadRules, maxFileSize },
-    autoProceed: false,
+    // A dropped or picked file starts uploading at once: no "Upload N files" step to miss.
+    autoProceed: true,
   })
     .use(AwsS3, {
       companionEndpoint: uploadsPath,

@@ -67,13 +67,12 @@ export const statusOf = (page: Page, filename: string) =>
 export const waitForStatus = (page: Page, filename: string, status: string, timeout = 60_000) =>
   expect.poll(() => statusOf(page, filename).catch(() => undefined), { timeout, interval: 250 }).toBe(status);
 
-/** Adds files as a drop or the file picker would, then presses the Dashboard's upload button. */
+/** Adds files as a drop or the file picker would: their upload starts at once (autoProceed). */
 export async function upload(page: Page, files: FileFixture[]) {
   // After an upload the Dashboard lists its files; "Add more" brings the picker back.
   const addMore = page.getByRole('button', { name: 'Add more' });
   if (await addMore.isVisible()) await addMore.click();
   await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
-  await page.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
 }
 
 interface AxeViolation {

@@ -209,12 +209,11 @@ describe('the console in a real browser, through the public entry', () => {
       const { pathname } = new URL(request.url());
       if (pathname.startsWith('/uploads/')) protocol.push(`${request.method()} ${pathname}`);
     });
-    await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
-    await page.getByRole('button', { name: 'Upload 4 files' }).waitFor();
-    await expectAccessible(page, 'files added');
-    await screenshot(page, 'files-added');
     await recordProgress(page);
-    await page.getByRole('button', { name: 'Upload 4 files' }).click();
+    // Picked, they upload at once (autoProceed): nothing here presses an upload button.
+    await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(files);
+    await expectAccessible(page, 'files uploading');
+    await screenshot(page, 'files-uploading');
 
     for (const { name } of files) await waitForStatus(page, name, 'READY', 90_000);
     // Done is the status bar's Complete; on the way, progress moved through values between
@@ -419,8 +418,6 @@ describe('the console in a real browser, through the public entry', () => {
     await tabTo(page, /^browse files$/);
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
     await chooser.setFiles(notes);
-    await tabTo(page, /^Upload 1 file$/);
-    await page.keyboard.press('Enter');
     await waitForStatus(page, notes.name, 'READY');
 
     await tabTo(page, /^notes\.txt$/);
@@ -486,7 +483,6 @@ describe('the console in a real browser, through the public entry', () => {
     const userId = uniqueUser('deleter');
     const { page, problems } = await signedIn(userId);
     await dropFiles(page, [textFile('keep.txt', 'keep me\n'), textFile('remove.txt', 'remove me\n')]);
-    await page.getByRole('button', { name: 'Upload 2 files' }).click();
     await waitForStatus(page, 'keep.txt', 'READY');
     await waitForStatus(page, 'remove.txt', 'READY');
     const removed = (await assetsOf(userId)).find((a) => a.filename === 'remove.txt');
@@ -530,7 +526,6 @@ describe('the console in a real browser, through the public entry', () => {
     // A slow uplink, so the reload lands mid-upload.
     const slow = await slowUplink(page);
     await page.locator('[data-testid=uploader] input[type=file]').first().setInputFiles(path);
-    await page.getByRole('button', { name: 'Upload 1 file' }).click();
     await expect.poll(() => partsStored.length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
     await page.reload();
     phase = 'after reload';
