@@ -17,6 +17,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '@stateless/aws';
+import { tokenCheckDefaults } from '@stateless/config';
 import { mintServiceToken, mintUserToken } from '@stateless/contracts';
 import { zipfSampler } from '@stateless/loadtest/mix';
 import { startLocalCloud } from '@stateless/local-cloud';
@@ -174,6 +175,7 @@ try {
     ASSETS_TABLE: cloud.info.names.assetsTable,
     ASSETS_BUCKET: cloud.info.names.assetsBucket,
     REDIS_URL: cloud.info.redisUrl,
+    ...tokenCheckDefaults,
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
     SERVICE_TOKEN_SECRET: serviceSecret,

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { bearerOf, createVerifier } from '@stateless/auth';
-import { ConfigError } from '@stateless/config';
+import { ConfigError, tokenCheckDefaults } from '@stateless/config';
 import {
   Asset,
   canTransition,
@@ -184,6 +184,7 @@ describe('records', () => {
 
 describe('auth', () => {
   const settings = {
+    ...tokenCheckDefaults,
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
     SERVICE_TOKEN_SECRET: serviceSecret,
@@ -241,7 +242,12 @@ describe('auth', () => {
 
   it('needs exactly one key source', () => {
     expect(() =>
-      createVerifier({ AUTH_AUDIENCE: 'a', SERVICE_TOKEN_SECRET: serviceSecret, SERVICE_AUDIENCE: 's' }),
+      createVerifier({
+        ...tokenCheckDefaults,
+        AUTH_AUDIENCE: 'a',
+        SERVICE_TOKEN_SECRET: serviceSecret,
+        SERVICE_AUDIENCE: 's',
+      }),
     ).toThrow(ConfigError);
     expect(() => createVerifier({ ...settings, AUTH_JWKS_URL: 'https://idp/jwks.json' })).toThrow(
       /exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL/,

@@ -5,10 +5,12 @@ import { createRemoteJWKSet, type JWTVerifyOptions, type JWTVerifyResult, jwtVer
 export interface AuthSettings {
   AUTH_JWT_SECRET?: string | undefined;
   AUTH_JWKS_URL?: string | undefined;
-  AUTH_ISSUER?: string | undefined;
+  AUTH_ISSUER: string;
   AUTH_AUDIENCE: string;
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: number;
   SERVICE_TOKEN_SECRET: string;
   SERVICE_AUDIENCE: string;
+  SERVICE_TOKEN_MAX_LIFETIME_SECONDS: number;
 }
 
 export interface Principal {
@@ -35,15 +37,29 @@ export function bearerOf(header: string | undefined): string {
  * to our services). Each audience has its own key and algorithms, so a token for one is
  * refused by the other even when it was signed by the other's key.
  *
+ * Every token must say when it was issued and live no longer than its kind's maximum
+ * (`exp` − `iat`): a leaked token is good for hours at most, whatever lifetime its
+ * signer chose. `iat` may not lie in the future either, or the check would mean nothing.
+ *
  * Verified tokens are memoized until they expire (bounded map): verifying is a
  * pure function of the token, so this holds no request state, and it takes
  * signature checks off the hot read path.
  */
 export function createVerifier(settings: AuthSettings, maxMemo = 10_000) {
-  const kinds: Record<'user' | 'service', Keys & { audience: string; issuer?: string | undefined }> = {
-    user: { ...userKeys(settings), audience: settings.AUTH_AUDIENCE, issuer: settings.AUTH_ISSUER },
+  type Kind = Keys & { audience: string; issuer?: string; maxLifetime: number };
+  const kinds: Record<'user' | 'service', Kind> = {
+    user: {
+      ...userKeys(settings),
+      audience: settings.AUTH_AUDIENCE,
+      issuer: settings.AUTH_ISSUER,
+      maxLifetime: settings.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+    },
     // No issuer: AUTH_ISSUER names the identity provider, which does not issue service tokens.
-    service: { ...hs256(settings.SERVICE_TOKEN_SECRET), audience: settings.SERVICE_AUDIENCE },
+    service: {
+      ...hs256(settings.SERVICE_TOKEN_SECRET),
+      audience: settings.SERVICE_AUDIENCE,
+      maxLifetime: settings.SERVICE_TOKEN_MAX_LIFETIME_SECONDS,
+    },
   };
   const memo = new Map<string, { sub: string; expMs: number }>();
 
@@ -54,18 +70,23 @@ export function createVerifier(settings: AuthSettings, maxMemo = 10_000) {
     const known = memo.get(memoKey);
     if (known && known.expMs > Date.now()) return { sub: known.sub };
     if (known) memo.delete(memoKey);
-    const { check, algorithms, audience, issuer } = kinds[kind];
-    let payload: { sub?: unknown; exp?: unknown };
+    const { check, algorithms, audience, issuer, maxLifetime } = kinds[kind];
+    let payload: { sub?: unknown; exp?: unknown; iat?: unknown };
     try {
       ({ payload } = await check(token, {
         audience,
         algorithms,
         clockTolerance: 5,
-        requiredClaims: ['sub', 'exp'],
+        requiredClaims: ['sub', 'exp', 'iat'],
+        // Issued no longer ago than a token may live, and not in the future.
+        maxTokenAge: maxLifetime,
         ...(issuer ? { issuer } : {}),
       }));
     } catch {
       throw unauthorized('The bearer token is invalid, expired or not meant for this API');
+    }
+    if (!(Number(payload.exp) - Number(payload.iat) <= maxLifetime)) {
+      throw unauthorized(`The bearer token lives longer than the ${maxLifetime} seconds this API accepts`);
     }
     const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {

@@ -1,3 +1,4 @@
+import { tokenCheckDefaults } from '@stateless/config';
 import { mintServiceToken, mintUserToken, PublicError } from '@stateless/contracts';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ app.setErrorHandler((error, _request, reply) => {
 });
 await app.register(authPlugin, {
   verifier: createVerifier({
+    ...tokenCheckDefaults,
     AUTH_JWT_SECRET: secret,
     AUTH_AUDIENCE: 'stateless-api',
     SERVICE_TOKEN_SECRET: serviceSecret,

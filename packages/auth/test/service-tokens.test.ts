@@ -1,3 +1,4 @@
+import { tokenCheckDefaults } from '@stateless/config';
 import { mintServiceToken, mintUserToken, PublicError } from '@stateless/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVerifier } from '../src/index.ts';
@@ -12,6 +13,7 @@ const serviceSecret = 'service-token-secret-of-at-least-32-characters';
 const idp = await startIdentityProvider();
 const idpToken = idp.userToken;
 const verifier = createVerifier({
+  ...tokenCheckDefaults,
   AUTH_JWKS_URL: idp.jwksUrl,
   AUTH_ISSUER: idp.issuer,
   AUTH_AUDIENCE: 'stateless-api',
@@ -57,6 +59,7 @@ describe('a verifier whose users sign in with an identity provider (JWKS)', () =
 describe('a verifier whose users sign with an HS256 secret (local)', () => {
   // One audience for both kinds: only the keys tell them apart, and the memo must not blur them.
   const local = createVerifier({
+    ...tokenCheckDefaults,
     AUTH_JWT_SECRET: 'user-token-secret-of-at-least-32-characters',
     AUTH_AUDIENCE: 'stateless',
     SERVICE_TOKEN_SECRET: serviceSecret,

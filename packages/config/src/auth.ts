@@ -1,4 +1,16 @@
+import { defaultMaxTokenLifetimeSeconds, localUserIssuer, serviceTokenSeconds } from '@stateless/contracts';
 import Type from 'typebox';
+
+/**
+ * What every token is checked against unless configured otherwise: the issuer the local minting
+ * sets (in AWS, infra gives the identity provider's) and the longest lifetimes. The schema's
+ * defaults, and what tests and benches that build a config by hand spread into it.
+ */
+export const tokenCheckDefaults = {
+  AUTH_ISSUER: localUserIssuer,
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: defaultMaxTokenLifetimeSeconds.user,
+  SERVICE_TOKEN_MAX_LIFETIME_SECONDS: defaultMaxTokenLifetimeSeconds.service,
+};
 
 /**
  * How the apps verify users' tokens: with AUTH_JWT_SECRET (HS256; local and tests) or with the
@@ -9,8 +21,24 @@ export const userAuth = {
   AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   /** The identity provider's key set (AWS). */
   AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://.+' })),
-  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  /** Checked on every user token: the identity provider's issuer in AWS, the local one otherwise. */
+  AUTH_ISSUER: Type.String({ minLength: 1, default: tokenCheckDefaults.AUTH_ISSUER }),
   AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'stateless-api' }),
+  /** The longest lifetime (`exp` − `iat`, seconds) of a user token the app accepts. */
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: Type.Integer({
+    minimum: 60,
+    maximum: 7 * 86_400,
+    default: tokenCheckDefaults.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+  }),
+  /**
+   * The longest lifetime of a service token the app accepts; at least what our apps mint theirs
+   * for. Here, not in `serviceAuth`: only the apps that verify tokens read it.
+   */
+  SERVICE_TOKEN_MAX_LIFETIME_SECONDS: Type.Integer({
+    minimum: serviceTokenSeconds,
+    maximum: 86_400,
+    default: tokenCheckDefaults.SERVICE_TOKEN_MAX_LIFETIME_SECONDS,
+  }),
 };
 
 /**

@@ -1,3 +1,4 @@
+import { localUserIssuer, serviceTokenSeconds } from '@stateless/contracts';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, dataApiEnv, loadEnv, variablesOf } from '../src/index.ts';
 
@@ -24,6 +25,16 @@ describe('data-api env', () => {
     expect(config.REDIS_COMMAND_TIMEOUT_MS).toBe(250);
     expect(config.DOWNLOAD_URL_TTL_SECONDS).toBe(300);
     expect(config.MAX_OPEN_UPLOADS).toBe(100);
+  });
+
+  it('checks the local issuer and the lifetime limits unless told otherwise; a service limit under what the apps mint is refused', () => {
+    const config = loadEnv(dataApiEnv, valid);
+    expect(config.AUTH_ISSUER).toBe(localUserIssuer);
+    expect(config.AUTH_MAX_TOKEN_LIFETIME_SECONDS).toBe(12 * 3600);
+    expect(config.SERVICE_TOKEN_MAX_LIFETIME_SECONDS).toBe(3600);
+    expect(
+      problemsOf({ ...valid, SERVICE_TOKEN_MAX_LIFETIME_SECONDS: String(serviceTokenSeconds - 1) }).message,
+    ).toContain('SERVICE_TOKEN_MAX_LIFETIME_SECONDS');
   });
 
   it('accepts a JWKS URL instead of a secret', () => {

@@ -9,11 +9,14 @@ export {
 } from './errors.ts';
 export { firstCodePoints, MultilineText, Text, textPatternMessages } from './text.ts';
 export {
+  defaultMaxTokenLifetimeSeconds,
   defaultServiceAudience,
   defaultUserAudience,
+  localUserIssuer,
   type MintOptions,
   mintServiceToken,
   mintUserToken,
+  serviceTokenSeconds,
   serviceTokenSource,
 } from './tokens.ts';
 export * from './uploads/index.ts';

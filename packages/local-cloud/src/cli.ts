@@ -11,7 +11,7 @@ const [command, ...args] = process.argv.slice(2);
 
 const tokenUsage = `usage: pnpm --silent run token <userId>            a user's bearer token (public entry)
        pnpm --silent run token --service <app>   an app's service token (internal entry): ${apps.join(', ')}
-Prints a token the local stack accepts, valid for 12 hours, signed with the keys in ${join(dir, 'dev-secrets.json')}.`;
+Prints a token the local stack accepts, valid for 12 hours (a service token 1 hour), signed with the keys in ${join(dir, 'dev-secrets.json')}.`;
 const usage = `usage: cli.ts up | token <userId> | token --service <app>`;
 /** `--help` or `-h` anywhere: what a person asking for help wants is the usage, on stdout, exit 0. */
 const asksForHelp = (args: string[]) => args.some((arg) => arg === '--help' || arg === '-h');
@@ -29,9 +29,11 @@ async function mintToken(args: string[]) {
     strict: true,
   });
   const { AUTH_JWT_SECRET, SERVICE_TOKEN_SECRET } = devSecrets(dir);
-  const { defaultMaxTokenLifetimeSeconds: longest, mintServiceToken, mintUserToken } = await import(
-    '@stateless/contracts'
-  );
+  const {
+    defaultMaxTokenLifetimeSeconds: longest,
+    mintServiceToken,
+    mintUserToken,
+  } = await import('@stateless/contracts');
   if (values.service !== undefined && positionals.length === 0) {
     if (!(apps as readonly string[]).includes(values.service)) {
       throw new Error(`unknown app "${values.service}": one of ${apps.join(', ')}`);

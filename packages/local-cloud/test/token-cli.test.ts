@@ -3,7 +3,12 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultServiceAudience, defaultUserAudience } from '@stateless/contracts';
+import {
+  defaultMaxTokenLifetimeSeconds,
+  defaultServiceAudience,
+  defaultUserAudience,
+  localUserIssuer,
+} from '@stateless/contracts';
 import { describe, expect, it } from 'vitest';
 
 const cli = join(import.meta.dirname, '../src/cli.ts');
@@ -39,6 +44,14 @@ describe('pnpm --silent run token', () => {
       aud: defaultServiceAudience,
       kind: 'service',
     });
+  });
+
+  it('mints tokens the apps accept by default: the local issuer on a user token, each within its maximum lifetime', () => {
+    const user = claimsOf(run('bob').stdout, 'AUTH_JWT_SECRET');
+    expect(user.iss).toBe(localUserIssuer);
+    expect(Number(user.exp) - Number(user.iat)).toBe(defaultMaxTokenLifetimeSeconds.user);
+    const service = claimsOf(run('--service', 'data-api').stdout, 'SERVICE_TOKEN_SECRET');
+    expect(Number(service.exp) - Number(service.iat)).toBe(defaultMaxTokenLifetimeSeconds.service);
   });
 
   it('refuses an unknown app, a missing user id and extra arguments, with the usage and exit 2', () => {
