@@ -26,7 +26,7 @@ const readBody = async (req: IncomingMessage, limit = 4096) => {
 
 /**
  * The local stand-in for what the bucket and the identity provider give the console in AWS:
- * `/config.json` and a sign-in that takes any user id (the dev token mechanism of `pnpm -s run token`).
+ * `/config.json` and a sign-in that takes any user id (the dev token mechanism of `pnpm --silent run token`).
  */
 function localSignIn(): Plugin {
   const config: ConsoleConfig = { signIn: { kind: 'dev' }, maxUploadBytes: env.MAX_UPLOAD_BYTES };

@@ -3,6 +3,6 @@
  * runs the READMEs' commands, so the console cannot name a command that fails (it once showed
  * `pnpm token <userId>`, which pnpm refuses: `token` is one of its own commands).
  */
-export const tokenCommand = 'pnpm -s run token <userId>';
+export const tokenCommand = 'pnpm --silent run token <userId>';
 
 export const consoleCommands: readonly string[] = [tokenCommand];
