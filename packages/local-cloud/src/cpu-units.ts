@@ -30,6 +30,8 @@ export interface CpuController {
   unit(name: string): CpuUnit | undefined;
 }
 
+let units = 0;
+
 /** Groups of this process are named `<prefix><our pid>-…`, so a crashed run's leftovers can be told apart. */
 const prefix = 'stateless-';
 
@@ -40,7 +42,8 @@ export function cpuController(root = cpuControllerRoot): CpuController {
   removeOrphans(root);
   return {
     unit(name) {
-      const dir = join(root, `${prefix}${process.pid}-${name}`);
+      // Numbered: two fleets of one process (tests) may each have a `data-api-1`.
+      const dir = join(root, `${prefix}${process.pid}-${++units}-${name}`);
       mkdirSync(dir, { recursive: true });
       const write = (file: string, value: number | string) => writeFileSync(join(dir, file), String(value));
       return {
