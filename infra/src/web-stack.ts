@@ -73,11 +73,26 @@ export const apiPathPatterns = pathPatterns(
   routes.filter((r) => r.listener === 'public').flatMap((r) => r.pathPrefixes),
 );
 
-// Paths without a file extension are the SPA's own routes: they get index.html.
-const spaRouting = `function handler(event) {
+/**
+ * What the public entry does with a path that is neither an API's nor the console's, the rule the
+ * local load balancer follows too (packages/local-cloud/src/haproxy.ts, apps/web/test/public-entry.test.ts):
+ * the console has one page, `/` (its views live in the URL fragment), and its built files are
+ * served as built. A path without a file extension other than `/` is no console file: the function
+ * answers it with the services' JSON 404 (CloudFront's request id as the request id). A missing
+ * file is S3's 404 (the distribution may list the bucket, so S3 says NoSuchKey, not AccessDenied).
+ * Not a custom error response: those apply to every origin and would rewrite the APIs' own 403/404.
+ */
+export const consoleRouting = `function handler(event) {
   var request = event.request;
-  if (request.uri.lastIndexOf('.') <= request.uri.lastIndexOf('/')) request.uri = '/index.html';
-  return request;
+  if (request.uri === '/') { request.uri = '/index.html'; return request; }
+  if (request.uri.lastIndexOf('.') > request.uri.lastIndexOf('/')) return request;
+  var id = event.context.requestId;
+  return {
+    statusCode: 404,
+    statusDescription: 'Not Found',
+    headers: { 'content-type': { value: 'application/json' }, 'x-request-id': { value: id } },
+    body: { encoding: 'text', data: JSON.stringify({ error: { code: 'NotFound', message: 'No route for this path', requestId: id } }) }
+  };
 }`;
 
 /**
@@ -130,8 +145,9 @@ export class WebStack extends EnvironmentStack {
           Sid: 'CloudFrontReadsTheConsole',
           Effect: 'Allow',
           Principal: { Service: 'cloudfront.amazonaws.com' },
-          Action: 's3:GetObject',
-          Resource: `${arn}/*`,
+          // ListBucket makes a missing file S3's 404 rather than a 403 (AccessDenied).
+          Action: ['s3:GetObject', 's3:ListBucket'],
+          Resource: [`${arn}/*`, arn],
           // The distribution is built after the bucket it reads (its origin); resolved at synth.
           Condition: {
             StringEquals: { 'AWS:SourceArn': Lazy.stringValue({ produce: () => this.distribution.arn }) },
@@ -180,12 +196,12 @@ export class WebStack extends EnvironmentStack {
         referrerPolicy: { referrerPolicy, override: true },
       },
     });
-    const routing = new CloudfrontFunction(this, 'spa-routing', {
-      name: `${stage}-console-spa-routing`,
+    const routing = new CloudfrontFunction(this, 'console-routing', {
+      name: `${stage}-console-routing`,
       runtime: 'cloudfront-js-2.0',
-      comment: 'Paths without a file extension are the console routes: serve index.html',
+      comment: 'The console is / and its files; any other path without an extension is a JSON 404',
       publish: true,
-      code: spaRouting,
+      code: consoleRouting,
     });
     const cached = new DataAwsCloudfrontCachePolicy(this, 'caching-optimized', {
       name: 'Managed-CachingOptimized',

@@ -4,6 +4,7 @@ import { hashedFilesDir } from '@stateless/web/build-output';
 import { contentSecurityPolicy } from '@stateless/web/security-headers';
 import { describe, expect, it } from 'vitest';
 import { type EnvironmentName, environments } from '../src/environments.ts';
+import { consoleRouting } from '../src/web-stack.ts';
 import { type Block, onlyResource, resolveRefs, resources, stack } from './synth.ts';
 
 const web = (environment: EnvironmentName = 'dev') => stack('web', environment);
@@ -44,7 +45,7 @@ describe.each(['dev', 'prod'] as const)('the %s web stack', (environment) => {
     expect(allows).toEqual([
       expect.objectContaining({
         Principal: { Service: 'cloudfront.amazonaws.com' },
-        Action: 's3:GetObject',
+        Action: ['s3:GetObject', 's3:ListBucket'],
         Condition: {
           StringEquals: { 'AWS:SourceArn': `\${web:aws_cloudfront_distribution.${distributionId}.arn}` },
         },
@@ -154,5 +155,37 @@ describe.each(['dev', 'prod'] as const)('the %s web stack', (environment) => {
     expect(fromDataApi(variables.AUTH_ISSUER)).toBe(issuer);
     expect(fromDataApi(variables.AUTH_JWKS_URL)).toBe(`${issuer}/.well-known/jwks.json`);
     expect(fromDataApi(variables.AUTH_AUDIENCE)).toBe(`\${web:aws_cognito_user_pool_client.${clientId}.id}`);
+  });
+});
+
+describe("the console's viewer-request function (the public entry's rule for other paths)", () => {
+  // CloudFront Functions are plain ES5.1+ JavaScript: run the deployed code itself.
+  type Answer = { uri?: string; statusCode?: number; headers?: Block; body?: { data: string } };
+  const handler = new Function(`${consoleRouting}; return handler;`)() as (event: Block) => Answer;
+  const viewerRequest = (uri: string) =>
+    handler({ context: { requestId: 'cf-req-1' }, request: { method: 'GET', uri, headers: {} } });
+
+  it('serves the one page at / and every path with a file extension from the bucket as built', () => {
+    expect(viewerRequest('/').uri).toBe('/index.html');
+    for (const uri of ['/index.html', '/config.json', `/${hashedFilesDir}/index-abc123.js`, '/nope.js']) {
+      expect(viewerRequest(uri)).toMatchObject({ uri });
+    }
+  });
+
+  it("answers any other path with the services' JSON 404 carrying the request id, as the local entry does", () => {
+    for (const uri of ['/nope', '/internal/assets', '/assets-list/x', `/${hashedFilesDir}/`, '/a.b/c']) {
+      const answer = viewerRequest(uri);
+      expect(answer.statusCode).toBe(404);
+      expect(answer.headers).toMatchObject({ 'x-request-id': { value: 'cf-req-1' } });
+      expect(JSON.parse(answer.body?.data ?? '')).toEqual({
+        error: { code: 'NotFound', message: 'No route for this path', requestId: 'cf-req-1' },
+      });
+    }
+  });
+
+  it('is the function the distribution runs on viewer requests', () => {
+    const [, fn] = onlyResource(web(), 'aws_cloudfront_function');
+    expect(fn.code).toBe(consoleRouting);
+    expect(fn.runtime).toBe('cloudfront-js-2.0');
   });
 });
