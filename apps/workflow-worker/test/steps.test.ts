@@ -1,5 +1,6 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { DataApiError } from '@stateless/contracts';
+import { DataApiError, MoveStatusBody } from '@stateless/contracts';
+import Value from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { dispatch, StepError } from '../src/invoke.ts';
 import { whileDataApiUp, whileStorageUp } from '../src/steps/dependencies.ts';
@@ -44,6 +45,25 @@ describe('failureReason', () => {
       Cause: lambdaCause('UnsupportedMedia', 'x'.repeat(5000)),
     });
     expect(long.length).toBe(1000);
+  });
+
+  it('gives a reason the data API takes, whatever the message holds: no split pair, no control or bidi character', () => {
+    // The prefix puts a UTF-16 cut at 1000 inside an emoji.
+    for (const message of [
+      `x${'😀'.repeat(600)}`,
+      'bad \u001b[31mbyte\u0000 \u202egnp.exe',
+      'lone \ud800 half',
+    ]) {
+      const reason = failureReason({
+        Error: 'UnsupportedMedia',
+        Cause: lambdaCause('UnsupportedMedia', message),
+      });
+      expect([reason, Value.Check(MoveStatusBody, { status: 'FAILED', reason })]).toEqual([reason, true]);
+    }
+    const multiline = 'VipsJpeg: Premature end of input file\nVipsJpeg: out of order read';
+    expect(
+      failureReason({ Error: 'UnsupportedMedia', Cause: lambdaCause('UnsupportedMedia', multiline) }),
+    ).toContain(multiline);
   });
 });
 

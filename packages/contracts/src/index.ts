@@ -7,7 +7,13 @@ export {
   type PublicErrorOptions,
   requestIdPattern,
 } from './errors.ts';
-export { firstCodePoints, MultilineText, Text, textPatternMessages } from './text.ts';
+export {
+  asMultilineText,
+  firstCodePoints,
+  MultilineText,
+  Text,
+  textPatternMessages,
+} from './text.ts';
 export {
   defaultMaxTokenLifetimeSeconds,
   defaultServiceAudience,

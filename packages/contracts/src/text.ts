@@ -19,7 +19,8 @@ import Type, { type TStringOptions } from 'typebox';
  */
 const formatting = String.raw`\u007f-\u009f\u202a-\u202e\u2066-\u2069`;
 const singleLine = String.raw`^[^\u0000-\u001f\u2028\u2029${formatting}]*$`;
-const multiLine = String.raw`^[^\u0000-\u0008\u000b\u000c\u000e-\u001f${formatting}]*$`;
+const multiLineRefused = String.raw`\u0000-\u0008\u000b\u000c\u000e-\u001f${formatting}`;
+const multiLine = `^[^${multiLineRefused}]*$`;
 
 const refused = 'U+0000–U+001F, U+007F–U+009F, U+202A–U+202E, U+2066–U+2069';
 /** What each text pattern refuses, said plainly: the validator's message when one fails. */
@@ -40,3 +41,14 @@ export const MultilineText = (options: TStringOptions = {}) =>
  * pair and leave text that is not well formed, which every service then refuses.
  */
 export const firstCodePoints = (text: string, max: number) => Array.from(text).slice(0, max).join('');
+
+/**
+ * Text we pass on but did not write (an image library's error message) as `MultilineText` takes
+ * it: well formed, each refused character replaced by U+FFFD, at most `max` code points (a longer
+ * text cut, ending in an ellipsis).
+ */
+export function asMultilineText(text: string, max: number) {
+  const clean = text.toWellFormed().replace(new RegExp(`[${multiLineRefused}]`, 'gu'), '\ufffd');
+  const codePoints = Array.from(clean);
+  return codePoints.length > max ? `${codePoints.slice(0, max - 1).join('')}…` : clean;
+}

@@ -1,3 +1,4 @@
+import { asMultilineText } from '@stateless/contracts';
 import type { CaughtError } from '@stateless/workflows';
 
 const maxReason = 1000;
@@ -27,5 +28,6 @@ export function failureReason(error: CaughtError): string {
   }
   const known = reasonByError[error.Error];
   const reason = known ? known(message) : 'Processing failed on our side; try uploading again later';
-  return reason.length > maxReason ? `${reason.slice(0, maxReason - 1)}…` : reason;
+  // As the data API takes a reason: a library's message may hold anything, a UTF-16 cut split a pair.
+  return asMultilineText(reason, maxReason);
 }
