@@ -72,6 +72,9 @@ export interface TableDefinition {
  *   (with `deletedAt`), which puts it in the sparse `byCleanup` index; it is removed once the
  *   asset's objects are gone. The sweep queries `byCleanup` oldest first (never a Scan) and
  *   reads each tombstone (which keeps the object keys) by id, hence KEYS_ONLY.
+ * - a user's open uploads: only a live PENDING record has both `ownerId` and `expiresAt`, so
+ *   the sparse `byOpenUpload` index holds exactly those; the data API counts an owner's with
+ *   `expiresAt` > now (not expired) before a create (MAX_OPEN_UPLOADS), reading only them.
  */
 export const assetsTable: TableDefinition = {
   attributes: [
@@ -80,6 +83,7 @@ export const assetsTable: TableDefinition = {
     { name: 'createdKey', type: 'S' },
     { name: 'cleanupPending', type: 'S' },
     { name: 'deletedAt', type: 'S' },
+    { name: 'expiresAt', type: 'N' },
   ],
   key: [{ name: 'id', type: 'HASH' }],
   globalIndexes: [
@@ -96,6 +100,14 @@ export const assetsTable: TableDefinition = {
       key: [
         { name: 'cleanupPending', type: 'HASH' },
         { name: 'deletedAt', type: 'RANGE' },
+      ],
+      projection: 'KEYS_ONLY',
+    },
+    {
+      name: 'byOpenUpload',
+      key: [
+        { name: 'ownerId', type: 'HASH' },
+        { name: 'expiresAt', type: 'RANGE' },
       ],
       projection: 'KEYS_ONLY',
     },

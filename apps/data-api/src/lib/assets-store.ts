@@ -22,6 +22,8 @@ export const byOwnerIndex = 'byOwner';
 /** Sparse: only tombstones whose S3 objects may still exist (`cleanupPending`, `deletedAt`). */
 export const byCleanupIndex = 'byCleanup';
 export const cleanupPendingValue = '1';
+/** Sparse: only live PENDING records (`ownerId` and `expiresAt`), by expiry. */
+export const byOpenUploadIndex = 'byOpenUpload';
 
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string }).name === 'ConditionalCheckFailedException';
@@ -139,12 +141,10 @@ export class AssetsStore {
 
   /**
    * How many of the owner's uploads are open (PENDING, not expired), other than `exceptId`,
-   * counting up to `atLeast`. Only records created within the PENDING TTL can still be open,
-   * so the query reads the owner's last TTL of assets, not all of them.
+   * counting up to `atLeast`: the sparse `byOpenUpload` index holds only live PENDING records,
+   * keyed by their expiry, so the query reads the open ones and nothing else.
    */
   async countOpenUploads(ownerId: string, exceptId: string, atLeast: number): Promise<number> {
-    const now = this.clock();
-    const since = new Date(now.getTime() - this.pendingTtlSeconds * 1000).toISOString();
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -152,24 +152,18 @@ export class AssetsStore {
       const page = await this.documents.send(
         new QueryCommand({
           TableName: this.table,
-          IndexName: byOwnerIndex,
-          KeyConditionExpression: '#o = :o AND #k > :since',
-          FilterExpression: '#s = :pending AND #e > :now AND #id <> :id',
-          ExpressionAttributeNames: {
-            '#o': 'ownerId',
-            '#k': 'createdKey',
-            '#s': 'status',
-            '#e': 'expiresAt',
-            '#id': 'id',
-          },
+          IndexName: byOpenUploadIndex,
+          KeyConditionExpression: '#o = :o AND #e > :now',
+          FilterExpression: '#id <> :id',
+          ExpressionAttributeNames: { '#o': 'ownerId', '#e': 'expiresAt', '#id': 'id' },
           ExpressionAttributeValues: {
             ':o': ownerId,
-            ':since': since,
-            ':pending': 'PENDING',
-            ':now': Math.floor(now.getTime() / 1000),
+            ':now': Math.floor(this.clock().getTime() / 1000),
             ':id': exceptId,
           },
           Select: 'COUNT',
+          // One more than needed: `exceptId` may be among them.
+          Limit: atLeast + 1,
           ExclusiveStartKey: startKey,
         }),
       );

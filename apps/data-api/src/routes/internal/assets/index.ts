@@ -20,12 +20,15 @@ const internalAssets: FastifyPluginAsyncTypebox = async (app) => {
       response: { ...routes.create.schema.response, ...errorResponses },
     },
     handler: async (request, reply) => {
-      // Every create is a PENDING record that stays until uploaded or expired: a user may hold
-      // MAX_OPEN_UPLOADS. The count and the write are not atomic, so creates at the same moment
-      // may pass it by their number (the rate limit bounds that); a repeat of this id is not counted.
+      // A create for a user's request (the upload routes) is a PENDING record that stays until
+      // uploaded, aborted or expired: a user may hold MAX_OPEN_UPLOADS. A service's own creates
+      // are not limited, as for the rate limit. The count and the write are not atomic, so creates
+      // at the same moment may pass it by their number (the rate limit bounds that); a repeat of
+      // this id is not counted.
       const { id, ownerId } = request.body;
       const limit = app.config.MAX_OPEN_UPLOADS;
-      if ((await app.assets.store.countOpenUploads(ownerId, id, limit)) >= limit) {
+      const forUser = request.headers[onBehalfOfHeader] !== undefined;
+      if (forUser && (await app.assets.store.countOpenUploads(ownerId, id, limit)) >= limit) {
         throw new PublicError(
           409,
           'Conflict',
