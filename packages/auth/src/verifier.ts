@@ -1,5 +1,5 @@
 import { ConfigError } from '@stateless/config';
-import { PublicError } from '@stateless/contracts';
+import { isOneLineText, PublicError } from '@stateless/contracts';
 import { createRemoteJWKSet, type JWTVerifyOptions, type JWTVerifyResult, jwtVerify } from 'jose';
 
 export interface AuthSettings {
@@ -89,7 +89,8 @@ export function createVerifier(settings: AuthSettings, maxMemo = 10_000) {
       throw unauthorized(`The bearer token lives longer than the ${maxLifetime} seconds this API accepts`);
     }
     const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
+    // It becomes an asset's ownerId, which the data API takes as one line of text.
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200 || !isOneLineText(sub)) {
       throw unauthorized('The bearer token has no usable subject');
     }
     if (memo.size >= maxMemo) memo.delete(memo.keys().next().value as string);

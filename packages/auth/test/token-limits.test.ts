@@ -71,6 +71,17 @@ describe('token lifetime', () => {
   });
 });
 
+describe('token subject', () => {
+  it('refuses a subject an asset could not be owned by: not well formed, control or bidi characters', async () => {
+    for (const sub of ['\ud800', 'alice\nbob', 'alice\u0000', 'eve\u202e']) {
+      expect(await outcome(verifier.user(await mintUserToken(secret, sub)))).toBe(
+        '401 The bearer token has no usable subject',
+      );
+    }
+    expect(await outcome(verifier.user(await mintUserToken(secret, 'Zoë 😀')))).toEqual({ sub: 'Zoë 😀' });
+  });
+});
+
 describe('token issuer', () => {
   it('refuses a user token with another issuer, or none', async () => {
     for (const issuer of ['https://cognito-idp.us-east-1.amazonaws.com/other-pool', null]) {

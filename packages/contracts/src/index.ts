@@ -10,6 +10,7 @@ export {
 export {
   asMultilineText,
   firstCodePoints,
+  isOneLineText,
   MultilineText,
   Text,
   textPatternMessages,
