@@ -97,6 +97,16 @@ describe('a conditional write whose reply was lost is answered as applied', () =
     expect(result).toMatchObject({ created: true, record: { id: asset.id, version: 1 } });
   });
 
+  it("an aborted upload's expiry: the record, not 'left as it was'", async () => {
+    const owner = uniqueOwner();
+    const asset = newAsset(owner);
+    await internal.createAsset(asset);
+    const { result } = await withLostReply('UpdateItemCommand', () =>
+      instance.deps.assets.store.expireUpload(asset.id),
+    );
+    expect(result).toMatchObject({ id: asset.id, version: 2 });
+  });
+
   it('status moves and results: applied once, the version bumped once', async () => {
     const owner = uniqueOwner();
     const asset = newAsset(owner);
