@@ -29,8 +29,9 @@ export const textPatternMessages: ReadonlyMap<string, string> = new Map([
   [multiLine, `must hold no control or bidi formatting character but TAB, LF and CR (${refused})`],
 ]);
 
+const oneLine = new RegExp(singleLine, 'u');
 /** Whether `text` is well formed and `Text` takes it (a token's subject becomes an asset's ownerId). */
-export const isOneLineText = (text: string) => text.isWellFormed() && new RegExp(singleLine, 'u').test(text);
+export const isOneLineText = (text: string) => text.isWellFormed() && oneLine.test(text);
 
 /** One line of text: no control, line-breaking or bidi formatting character. */
 export const Text = (options: TStringOptions = {}) => Type.String({ ...options, pattern: singleLine });
