@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { CpuSampler } from '../src/cpu.ts';
+import { CpuSampler, machineCpu } from '../src/cpu.ts';
 
 const gib = 1024 ** 3;
 export const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
@@ -27,17 +27,6 @@ export function machine() {
     memory: total,
     node: process.version,
   };
-}
-
-/** Whole-machine CPU time (every process, ours and others'), from /proc/stat, in seconds of one core. */
-function machineCpu() {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-  return { busy: (user + nice + system + irq + softirq + steal) / 100, idle: (idle + iowait) / 100 };
 }
 
 /**

@@ -1,24 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import sharp from 'sharp';
 import { postToS3, signSingle, waitForFinalStatus } from '../src/uploads.ts';
 import { inPool } from './machine.ts';
-
-/** A photo-like JPEG: smooth noise, so it compresses like a picture and not like a flat colour. */
-export async function photo(width: number, height: number, quality = 90) {
-  return sharp({
-    create: {
-      width: Math.ceil(width / 8),
-      height: Math.ceil(height / 8),
-      channels: 3,
-      background: '#808080',
-      noise: { type: 'gaussian', mean: 128, sigma: 60 },
-    },
-  })
-    .resize(width, height, { kernel: 'cubic' })
-    .jpeg({ quality })
-    .toBuffer();
-}
 
 export interface PipelineContext {
   publicUrl: string;

@@ -28,6 +28,27 @@ function readStat(pid: number): ProcStat | undefined {
   }
 }
 
+/**
+ * The whole machine's CPU time (every core, every process, ours or not) since boot, from
+ * /proc/stat, in seconds: busy (user, nice, system, irq, softirq, steal) and idle (idle, iowait).
+ */
+export function machineCpu() {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+    return {
+      busy: (user + nice + system + irq + softirq + steal) / ticksPerSecond,
+      idle: (idle + iowait) / ticksPerSecond,
+    };
+  } catch {
+    return { busy: 0, idle: 0 }; // not Linux: the machine's total is not known
+  }
+}
+
 /** What a process is, from its command line and working folder; undefined: whatever its parent is. */
 function roleOf(pid: number): string | undefined {
   try {
@@ -56,6 +77,12 @@ export class CpuSampler {
   readonly t: number[] = [];
   readonly series: Record<string, number[]> = {};
   readonly cpuSeconds: Record<string, number> = {};
+  /** The whole machine's busy CPU seconds over the sampled time, whoever used them. */
+  machineCpuSeconds = 0;
+  /** The whole machine per sample (100 = one core), beside `series`. */
+  readonly machine: number[] = [];
+  private readonly startedAtMs = Date.now();
+  private lastMachine = 0;
   private readonly started = performance.now();
 
   constructor(private readonly roots: Record<number, string>) {}
@@ -87,6 +114,10 @@ export class CpuSampler {
 
   sample() {
     const now = performance.now();
+    const machine = machineCpu().busy;
+    const machineUsed = machine - this.lastMachine;
+    if (this.lastAt !== 0) this.machineCpuSeconds += machineUsed;
+    this.lastMachine = machine;
     const byRole: Record<string, number> = {};
     const seen = new Map<number, number>();
     for (const { pid, cpu, role } of this.snapshot()) {
@@ -100,6 +131,7 @@ export class CpuSampler {
     if (this.lastAt !== 0) {
       const seconds = (now - this.lastAt) / 1000;
       this.t.push(Math.round((now - this.started) / 100) / 10);
+      this.machine.push(Math.round((machineUsed / seconds) * 1000) / 10);
       for (const role of new Set([...Object.keys(this.series), ...Object.keys(byRole)])) {
         const series = this.series[role] ?? Array(this.t.length - 1).fill(0);
         this.series[role] = series;
@@ -122,7 +154,15 @@ export class CpuSampler {
     clearInterval(this.timer);
     if (!this.stopped) this.sample();
     this.stopped = true;
-    return { t: this.t, series: this.series, cpuSeconds: this.cpuSeconds };
+    return {
+      /** When sampling started (Date.now()): `t` counts from here. */
+      startedAtMs: this.startedAtMs,
+      t: this.t,
+      series: this.series,
+      machine: this.machine,
+      cpuSeconds: this.cpuSeconds,
+      machineCpuSeconds: Math.round(this.machineCpuSeconds * 100) / 100,
+    };
   }
 }
 export type CpuProfile = ReturnType<CpuSampler['stop']>;

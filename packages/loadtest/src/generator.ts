@@ -9,10 +9,25 @@ import { type Kind, type PlanInput, type PlannedRequest, RequestPlanner, routeOf
 import { percentile } from './percentile.ts';
 import { runUploads, type UploadLoadConfig, type UploadLoadResult } from './upload-load.ts';
 
+/** One step of a ramp: this many requests per second offered (autocannon's overallRate) for `seconds`. */
+export interface LoadStep {
+  seconds: number;
+  rate: number;
+}
+
 export interface GeneratorConfig extends Omit<PlanInput, 'random'> {
   baseUrl: string;
+  /** Concurrent connections; 0: no requests, only the uploads (the pipeline's own measure). */
   connections: number;
   durationSeconds: number;
+  /** Offered load in steps (a ramp), one after another; durationSeconds is then their sum. */
+  steps?: LoadStep[];
+  /**
+   * The first seconds load the stack as the rest do but are left out of the totals and routes (the
+   * per-second samples keep them): a new environment's first requests (JIT, cache connections) are
+   * a warm-up, not its steady rate.
+   */
+  warmupSeconds?: number;
   /** Uploads through the pipeline alongside the requests; none when absent. */
   uploads?: UploadLoadConfig;
 }
@@ -20,6 +35,8 @@ export interface GeneratorConfig extends Omit<PlanInput, 'random'> {
 export interface SecondSample {
   /** Seconds since the generator started. */
   t: number;
+  /** Requests per second offered in this second (a ramp's step), when the load is paced. */
+  offered?: number;
   requests: number;
   /** Answers other than 2xx, plus connection errors and timeouts. */
   failed: number;
@@ -50,8 +67,21 @@ export interface RouteSummary {
   max: number;
 }
 
+/** A ramp step as answered: its offered rate, and what came back while it ran. */
+export interface StepSummary {
+  rate: number;
+  seconds: number;
+  requests: number;
+  rps: number;
+  failed: number;
+  p50: number;
+  p99: number;
+}
+
 export interface GeneratorResult {
   seconds: SecondSample[];
+  /** One per ramp step (absent without steps). */
+  steps?: StepSummary[];
   routes: RouteSummary[];
   acknowledged: Record<string, number>;
   /** PATCHes applied once whose answer was lost to a killed instance (see RequestPlanner). */
@@ -71,10 +101,15 @@ export interface GeneratorResult {
     p99: number;
   };
   durationSeconds: number;
+  /** Seconds the totals cover: the duration less the warm-up. */
+  measuredSeconds: number;
+  /** When the load started (Date.now()): what other clocks (the fleet's events) are aligned to. */
+  startedAtMs: number;
   generatorCpuSeconds: number;
 }
 
 export type GeneratorMessage =
+  | { type: 'started' }
   | { type: 'second'; sample: SecondSample }
   | { type: 'done'; result: GeneratorResult };
 
@@ -96,7 +131,12 @@ class Latencies {
   }
 }
 
-export async function generate(config: GeneratorConfig, onSecond: (sample: SecondSample) => void) {
+export async function generate(
+  config: GeneratorConfig,
+  onSecond: (sample: SecondSample) => void,
+  /** Called as the load starts (the driver times its actions from here). */
+  onStart: () => void = () => {},
+) {
   const planner = new RequestPlanner(config);
   const cpuStart = process.cpuUsage();
   const routes = new Map<
@@ -118,56 +158,76 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
     | { request: PlannedRequest; status: number; cache: string | undefined; problem: string | undefined }
     | undefined;
 
-  let finished: (result: autocannon.Result) => void = () => {};
-  let failed: (error: Error) => void = () => {};
-  const done = new Promise<autocannon.Result>((resolve, reject) => {
-    finished = resolve;
-    failed = reject;
-  });
-  const instance = autocannon(
-    {
-      url: config.baseUrl,
-      connections: config.connections,
-      duration: config.durationSeconds,
-      timeout: 10,
-      requests: [
-        {
-          setupRequest: (request, context) => {
-            const planned = planner.next();
-            (context as { planned?: PlannedRequest }).planned = planned;
-            return {
-              ...request,
-              method: planned.method,
-              path: planned.path,
-              headers: planned.headers,
-              body: planned.body,
-            };
+  const warmupMs = (config.warmupSeconds ?? 0) * 1000;
+  let step = { latencies: new Latencies(), failed: 0 };
+  const stepSummaries: StepSummary[] = [];
+  let measuredRequests = 0;
+  const started = performance.now();
+  // One autocannon run per step (a ramp changes the offered rate between them), sharing every counter.
+  const cannon = (seconds: number, rate?: number) => {
+    let finished: (result: autocannon.Result) => void = () => {};
+    let failed: (error: Error) => void = () => {};
+    const done = new Promise<autocannon.Result>((resolve, reject) => {
+      finished = resolve;
+      failed = reject;
+    });
+    const instance = autocannon(
+      {
+        url: config.baseUrl,
+        connections: config.connections,
+        duration: seconds,
+        ...(rate ? { overallRate: rate } : {}),
+        timeout: 10,
+        requests: [
+          {
+            setupRequest: (request, context) => {
+              const planned = planner.next();
+              (context as { planned?: PlannedRequest }).planned = planned;
+              return {
+                ...request,
+                method: planned.method,
+                path: planned.path,
+                headers: planned.headers,
+                body: planned.body,
+              };
+            },
+            onResponse: (status, body, context, headers) => {
+              const request = (context as { planned: PlannedRequest }).planned;
+              const headerMap = headers as Record<string, string | undefined>;
+              const problem = planner.answered(request, status, headerMap, body);
+              answered = { request, status, cache: headerMap['x-cache'], problem };
+              if (problem && failures.length < 20) failures.push(problem);
+            },
           },
-          onResponse: (status, body, context, headers) => {
-            const request = (context as { planned: PlannedRequest }).planned;
-            const headerMap = headers as Record<string, string | undefined>;
-            const problem = planner.answered(request, status, headerMap, body);
-            answered = { request, status, cache: headerMap['x-cache'], problem };
-            if (problem && failures.length < 20) failures.push(problem);
-          },
-        },
-      ],
-    },
-    (error, result) => (error ? failed(error) : finished(result)),
-  );
+        ],
+      },
+      (error, result) => (error ? failed(error) : finished(result)),
+    );
+    instance.on('response', onAnswer);
+    // Connection errors and timeouts (autocannon reports both as reqError).
+    instance.on('reqError', onError);
+    return done;
+  };
 
-  instance.on('response', (_client, status: number, _bytes: number, responseTime: number) => {
+  function onAnswer(_client: unknown, status: number, _bytes: number, responseTime: number) {
     if (!answered) return;
     const { kind } = answered.request;
+    const measured = performance.now() - started >= warmupMs;
+    if (measured) {
+      all.push(responseTime);
+      measuredRequests++;
+    }
     let route = routes.get(kind);
     if (!route) {
       route = { latencies: new Latencies(), statuses: {}, failed: 0, hits: 0, misses: 0 };
       routes.set(kind, route);
     }
-    route.latencies.push(responseTime);
-    route.statuses[status] = (route.statuses[status] ?? 0) + 1;
-    all.push(responseTime);
+    if (measured) {
+      route.latencies.push(responseTime);
+      route.statuses[status] = (route.statuses[status] ?? 0) + 1;
+    }
     secondLatencies.push(responseTime);
+    step.latencies.push(responseTime);
     second.requests++;
     second.byKind[kind] = (second.byKind[kind] ?? 0) + 1;
     if (answered.cache === 'hit') {
@@ -178,6 +238,7 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
       second.cacheMisses++;
     }
     if (answered.problem) {
+      step.failed++;
       route.failed++;
       second.failed++;
       totalFailed++;
@@ -187,23 +248,27 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
       total5xx++;
     }
     answered = undefined;
-  });
-  // Connection errors and timeouts (autocannon reports both as reqError).
-  instance.on('reqError', (error: Error) => {
+  }
+  function onError(error: Error) {
+    step.failed++;
     second.errors++;
     second.failed++;
     totalErrors++;
     totalFailed++;
     if (failures.length < 20) failures.push(`request error: ${error.message}`);
-  });
+  }
 
-  const started = performance.now();
+  const startedAtMs = Date.now();
+  onStart();
+  const steps = config.steps ?? [{ seconds: config.durationSeconds, rate: 0 }];
+  let offered: number | undefined;
   const tick = setInterval(() => {
     const sorted = secondLatencies.sorted();
     Object.assign(second, {
       p50: round(percentile(sorted, 50)),
       p95: round(percentile(sorted, 95)),
       p99: round(percentile(sorted, 99)),
+      ...(offered ? { offered } : {}),
     });
     seconds.push(second);
     onSecond(second);
@@ -220,17 +285,38 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
         () => second.uploadsReady++,
       )
     : undefined;
-  const result = await done.finally(() => {
+  let timeouts = 0;
+  try {
+    for (const { seconds, rate } of steps) {
+      offered = rate || undefined;
+      step = { latencies: new Latencies(), failed: 0 };
+      const stepStarted = performance.now();
+      if (config.connections === 0) await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      else timeouts += (await cannon(seconds, rate || undefined)).timeouts;
+      const sorted = step.latencies.sorted();
+      stepSummaries.push({
+        rate,
+        seconds,
+        requests: sorted.length,
+        rps: Math.round(sorted.length / ((performance.now() - stepStarted) / 1000)),
+        failed: step.failed,
+        p50: round(percentile(sorted, 50)),
+        p99: round(percentile(sorted, 99)),
+      });
+    }
+  } finally {
     loadOver = true;
-  });
+  }
   clearInterval(tick);
   const elapsed = (performance.now() - started) / 1000;
+  const measuredSeconds = Math.max(0.001, elapsed - warmupMs / 1000);
   // Uploads in flight finish after the requests stop (bounded by their wait for READY).
   const uploadResult = await uploads;
   const sortedAll = all.sorted();
   const cpu = process.cpuUsage(cpuStart);
   const generatorResult: GeneratorResult = {
     seconds,
+    ...(config.steps ? { steps: stepSummaries } : {}),
     routes: [...routes].map(([kind, r]) => {
       const sorted = r.latencies.sorted();
       const sum = sorted.reduce((a, b) => a + b, 0);
@@ -257,14 +343,16 @@ export async function generate(config: GeneratorConfig, onSecond: (sample: Secon
       requests: sortedAll.length,
       failed: totalFailed,
       status5xx: total5xx,
-      errors: totalErrors - result.timeouts,
-      timeouts: result.timeouts,
-      rps: Math.round(sortedAll.length / elapsed),
+      errors: totalErrors - timeouts,
+      timeouts,
+      rps: Math.round(measuredRequests / measuredSeconds),
       p50: round(percentile(sortedAll, 50)),
       p95: round(percentile(sortedAll, 95)),
       p99: round(percentile(sortedAll, 99)),
     },
     durationSeconds: Math.round(elapsed * 10) / 10,
+    measuredSeconds: Math.round(measuredSeconds * 10) / 10,
+    startedAtMs,
     generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
   return generatorResult;
@@ -291,7 +379,11 @@ function newSecond(t: number): SecondSample {
 if (process.send && process.argv.includes('--child')) {
   process.once('message', async (config: GeneratorConfig) => {
     const send = (message: GeneratorMessage) => process.send?.(message);
-    const result = await generate(config, (sample) => send({ type: 'second', sample }));
+    const result = await generate(
+      config,
+      (sample) => send({ type: 'second', sample }),
+      () => send({ type: 'started' }),
+    );
     send({ type: 'done', result });
     process.disconnect();
   });

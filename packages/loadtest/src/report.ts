@@ -2,6 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { ratiosPerDoubling } from './bounds.ts';
+import {
+  executionsPerSecond,
+  notesOf,
+  type RampStep,
+  rampOf,
+  type ScaleOut,
+  type ScaleOutPoint,
+  scaleOutOf,
+} from './figures.ts';
 import type { ScenarioResult } from './scenarios.ts';
 
 export interface Machine {
@@ -42,14 +52,6 @@ export function describeRun(): Run {
   return { startedAt: new Date().toISOString(), commit };
 }
 
-export interface ScaleOutPoint {
-  instances: number;
-  rps: number;
-  p99: number;
-  /** Average cores busy per role during the phase. */
-  cores: Record<string, number>;
-}
-
 export interface Report {
   title: string;
   startedAt: string;
@@ -59,26 +61,12 @@ export interface Report {
   freeMemoryGiBAtStart: number;
   options: Record<string, unknown>;
   scenarios: ScenarioResult[];
-  scaleOut: ScaleOutPoint[];
+  scaleOut: ScaleOut;
+  ramp: RampStep[];
   /** Every invariant of every scenario held, and no idempotent request failed. */
   passed: boolean;
+  /** What bounds each phase and curve, computed from the figures (figures.ts), after any given. */
   notes: string[];
-}
-
-export function scaleOutOf(scenarios: ScenarioResult[]): ScaleOutPoint[] {
-  return scenarios
-    .filter((s) => s.name.startsWith('scale-'))
-    .map((s) => ({
-      instances: Number(s.name.slice('scale-'.length)),
-      rps: s.load.totals.rps,
-      p99: s.load.totals.p99,
-      cores: Object.fromEntries(
-        Object.entries(s.cpu.cpuSeconds).map(([role, seconds]) => [
-          role,
-          Math.round((seconds / s.load.durationSeconds) * 100) / 100,
-        ]),
-      ),
-    }));
 }
 
 export function buildReport(
@@ -104,9 +92,10 @@ export function buildReport(
     freeMemoryGiBAtStart: Math.round((freemem() / 2 ** 30) * 10) / 10,
     options,
     scenarios,
-    scaleOut: scaleOutOf(scenarios),
+    scaleOut: scaleOutOf(scenarios, machine.cores),
+    ramp: rampOf(scenarios.find((s) => s.name === 'ramp')),
     passed,
-    notes,
+    notes: [...notes, ...notesOf(scenarios, machine.cores, Number(options.limit) || 0)],
   };
 }
 
@@ -154,7 +143,13 @@ export function lineChart(options: {
   yLabel: string;
   series: Series[];
   xLabel?: string;
+  /** Where the x axis is ticked (e.g. the instance counts measured); five even steps when absent. */
+  xTicks?: number[];
+  /** The x axis' range, when several charts share one; from the points when absent. */
+  xRange?: [number, number];
   markers?: { x: number; label: string }[];
+  /** Events drawn as dots on the x axis (e.g. cold starts). */
+  dots?: { x: number; label: string }[];
   width?: number;
   height?: number;
 }) {
@@ -163,8 +158,7 @@ export function lineChart(options: {
   const pad = { left: 56, right: 12, top: 28, bottom: 40 };
   const xs = options.series.flatMap((s) => s.points.map(([x]) => x));
   const ys = options.series.flatMap((s) => s.points.map(([, y]) => y));
-  const xMin = Math.min(0, ...xs);
-  const xMax = Math.max(1, ...xs);
+  const [xMin, xMax] = options.xRange ?? [Math.min(0, ...xs), Math.max(1, ...xs)];
   const yMax = niceMax(Math.max(0, ...ys));
   const px = (x: number) => pad.left + ((x - xMin) / (xMax - xMin)) * (width - pad.left - pad.right);
   const py = (y: number) => height - pad.bottom - (y / yMax) * (height - pad.top - pad.bottom);
@@ -179,8 +173,8 @@ export function lineChart(options: {
       `<text x="${pad.left - 6}" y="${py(y) + 4}" font-size="10" text-anchor="end">${Math.round(y * 100) / 100}</text>`,
     );
   }
-  for (let i = 0; i <= 5; i++) {
-    const x = xMin + ((xMax - xMin) * i) / 5;
+  const xTicks = options.xTicks ?? Array.from({ length: 6 }, (_, i) => xMin + ((xMax - xMin) * i) / 5);
+  for (const x of xTicks) {
     parts.push(
       `<text x="${px(x)}" y="${height - pad.bottom + 14}" font-size="10" text-anchor="middle">${Math.round(x * 10) / 10}</text>`,
     );
@@ -195,6 +189,11 @@ export function lineChart(options: {
       `<text x="${px(marker.x) + 3}" y="${pad.top + 10}" font-size="9">${esc(marker.label)}</text>`,
     );
   }
+  for (const dot of options.dots ?? []) {
+    parts.push(
+      `<circle cx="${px(dot.x).toFixed(1)}" cy="${height - pad.bottom - 3}" r="3" fill="#111827"><title>${esc(dot.label)}</title></circle>`,
+    );
+  }
   options.series.forEach((s, i) => {
     const color = palette[i % palette.length];
     const d = s.points
@@ -204,7 +203,7 @@ export function lineChart(options: {
       const [[x, y]] = s.points as [[number, number]];
       parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3" fill="${color}"/>`);
     } else parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"/>`);
-    for (const [x, y] of options.xLabel === 'instances' ? s.points : []) {
+    for (const [x, y] of options.xTicks ? s.points : []) {
       parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3" fill="${color}"/>`);
     }
   });
@@ -222,6 +221,40 @@ export function lineChart(options: {
 }
 
 // --- The page. ------------------------------------------------------------------------------------
+
+/**
+ * Counts per second from the times events landed (seconds since the phase's load started), from 0
+ * to the later of the load's end and the last event: what lands after the load stops is shown
+ * there, not dropped. A point per second, at the second's end (as the load's own samples are).
+ */
+export function perSecond(times: number[], durationSeconds: number): [number, number][] {
+  const length = Math.ceil(Math.max(durationSeconds, ...times.map((t) => t + 0.001)));
+  const counts = Array<number>(length).fill(0);
+  for (const t of times) counts[Math.floor(t)] = (counts[Math.floor(t)] ?? 0) + 1;
+  return counts.map((n, i) => [i + 1, n]);
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The phase's headline: only what it did (a read-only phase has no edit counters, an upload-only one no requests). */
+export function headline(s: ScenarioResult) {
+  const t = s.load.totals;
+  const parts: string[] = [];
+  if (s.config.connections > 0) {
+    parts.push(
+      `<b>${t.rps}</b> req/s · p50 <b>${t.p50}</b> ms · p95 <b>${t.p95}</b> ms · p99 <b>${t.p99}</b> ms`,
+      `${t.requests} requests · <b class="${t.failed ? 'bad' : 'ok'}">${t.failed} failed</b> (${t.status5xx} 5xx, ${t.errors} errors, ${t.timeouts} timeouts)`,
+    );
+    if (s.config.mix.patch > 0)
+      parts.push(`${s.load.lostAnswers} edits applied once whose answer was lost (412 on the resend)`);
+    parts.push(`${s.config.connections} connections`);
+  }
+  const warmup = s.config.warmupSeconds ? ` (the first ${s.config.warmupSeconds} s a warm-up, left out)` : '';
+  parts.push(
+    `${s.load.durationSeconds} s${warmup} · load generator CPU ${round1(s.load.generatorCpuSeconds)} s`,
+  );
+  return parts.join(' ·\n');
+}
 
 function scenarioSection(s: ScenarioResult) {
   const seconds = s.load.seconds;
@@ -257,10 +290,29 @@ function scenarioSection(s: ScenarioResult) {
     ...(s.load.uploads
       ? [
           lineChart({
-            title: 'Uploads reaching READY',
+            title: 'Uploads reaching READY, in the second each lands',
             yLabel: 'per second',
-            series: [{ name: 'READY (sign → S3 → pipeline)', points: at((x) => x.uploadsReady) }],
+            series: [
+              {
+                name: 'READY (sign → S3 → pipeline)',
+                points: perSecond(s.load.uploads.readyAt, s.load.durationSeconds),
+              },
+            ],
+            markers: [...markers, { x: s.load.durationSeconds, label: 'load stops' }],
+          }),
+        ]
+      : []),
+    ...(s.timeline.length > 0
+      ? [
+          lineChart({
+            title: 'Environments running per app (dots: cold starts)',
+            yLabel: 'environments',
+            series: Object.keys(s.timeline[0]?.values ?? {}).map((key) => ({
+              name: key.replace(' environments', ''),
+              points: s.timeline.map((x) => [x.t, x.values[key] ?? 0] as [number, number]),
+            })),
             markers,
+            dots: (s.fleet?.coldStarts ?? []).map((c) => ({ x: c.t, label: c.app })),
           }),
         ]
       : []),
@@ -303,18 +355,18 @@ function scenarioSection(s: ScenarioResult) {
         `<li>${e.t} s: ${esc(e.what)}${e.error ? ` — <b class="bad">failed: ${esc(e.error)}</b>` : ''}</li>`,
     )
     .join('');
-  const t = s.load.totals;
   const u = s.load.uploads;
   const uploads = u
-    ? `<p class="headline">Uploads (${s.config.uploadConcurrency} in flight): <b>${u.ready}</b> READY of ${u.acknowledged.length} acknowledged by S3 ·
+    ? `<p class="headline">${
+        s.name.startsWith('pipeline-')
+          ? `<b>${executionsPerSecond(s)}</b> executions/s reaching READY over the ${s.load.measuredSeconds} s measured · `
+          : ''
+      }Uploads (${s.config.uploadConcurrency} in flight): <b>${u.ready}</b> READY of ${u.acknowledged.length} acknowledged by S3 ·
 from S3's acknowledgement to READY p50 <b>${u.p50}</b> ms, p95 <b>${u.p95}</b> ms · ${u.retries} client retries · ${u.resent} POSTs resent after S3 had the bytes ·
 <b class="${u.failures.length ? 'bad' : 'ok'}">${u.notReady} not READY, ${u.gaveUp} given up</b></p>`
     : '';
   return `<section><h2>${esc(s.name)}</h2><p>${esc(s.description)}</p>
-<p class="headline"><b>${t.rps}</b> req/s · p50 <b>${t.p50}</b> ms · p95 <b>${t.p95}</b> ms · p99 <b>${t.p99}</b> ms ·
-${t.requests} requests · <b class="${t.failed ? 'bad' : 'ok'}">${t.failed} failed</b> (${t.status5xx} 5xx, ${t.errors} errors, ${t.timeouts} timeouts) ·
-${s.load.lostAnswers} edits applied once whose answer was lost (412 on the resend) ·
-${s.config.connections} connections, ${s.load.durationSeconds} s · load generator CPU ${Math.round(s.load.generatorCpuSeconds * 10) / 10} s</p>
+<p class="headline">${headline(s)}</p>
 ${uploads}
 <div class="charts">${charts.join('')}</div>
 <table><thead><tr><th>route</th><th>requests</th><th>failed</th><th>statuses</th><th>cache hit/miss</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>${routes}</tbody></table>
@@ -324,36 +376,110 @@ ${s.load.failures.length ? `<h3>First failures</h3><pre>${esc(s.load.failures.jo
 ${u?.failures.length ? `<h3>Upload failures</h3><pre>${esc(u.failures.join('\n'))}</pre>` : ''}</section>`;
 }
 
-function scaleSection(points: ScaleOutPoint[]) {
+function scaleCurve(title: string, unit: string, counts: string, points: ScaleOutPoint[]) {
   if (points.length === 0) return '';
-  const roles = [...new Set(points.flatMap((p) => Object.keys(p.cores)))];
+  const ticks = points.map((p) => p.instances);
+  const roles = [...new Set(points.flatMap((p) => Object.keys(p.cores)))].filter((r) =>
+    points.some((p) => (p.cores[r] ?? 0) > 0.02),
+  );
+  const ratios = ratiosPerDoubling(points);
   const rows = points
     .map(
-      (p) =>
-        `<tr><td>${p.instances}</td><td>${p.rps}</td><td>${p.p99}</td>${roles.map((r) => `<td>${p.cores[r] ?? 0}</td>`).join('')}</tr>`,
+      (p, i) =>
+        `<tr><td>${p.instances}</td><td>${p.rate}</td><td>${i === 0 ? '' : `×${ratios[i - 1]?.ratio}`}</td>${
+          p.p99 === undefined ? '' : `<td>${p.p99}</td>`
+        }<td>${p.capsCores ?? 'no cap'}</td>${roles.map((r) => `<td>${p.cores[r] ?? 0}</td>`).join('')}<td>${esc(p.bound.text)}</td></tr>`,
     )
     .join('');
   const charts = [
     lineChart({
-      title: 'Scale-out: cached reads per second',
-      yLabel: 'requests / s',
-      xLabel: 'instances',
-      series: [{ name: 'req/s', points: points.map((p) => [p.instances, p.rps]) }],
+      title: `${title}: ${unit}`,
+      yLabel: unit,
+      xLabel: counts,
+      xTicks: ticks,
+      series: [{ name: unit, points: points.map((p) => [p.instances, p.rate]) }],
     }),
     lineChart({
-      title: 'Scale-out: cores busy per process',
+      title: `${title}: cores busy per process`,
       yLabel: 'cores',
-      xLabel: 'instances',
-      series: roles
-        .filter((r) => points.some((p) => (p.cores[r] ?? 0) > 0.02))
-        .map((r) => ({
-          name: r,
-          points: points.map((p) => [p.instances, p.cores[r] ?? 0] as [number, number]),
-        })),
+      xLabel: counts,
+      xTicks: ticks,
+      series: roles.map((r) => ({
+        name: r,
+        points: points.map((p) => [p.instances, p.cores[r] ?? 0] as [number, number]),
+      })),
     }),
   ];
-  return `<section><h2>Scale-out</h2><div class="charts">${charts.join('')}</div>
-<table><thead><tr><th>data-api instances</th><th>req/s</th><th>p99 ms</th>${roles.map((r) => `<th>${esc(r)} (cores)</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></section>`;
+  return `<h3>${esc(title)}</h3><div class="charts">${charts.join('')}</div>
+<table><thead><tr><th>${esc(counts)}</th><th>${esc(unit)}</th><th>per doubling</th>${
+    points[0]?.p99 === undefined ? '' : '<th>p99 ms</th>'
+  }<th>caps (cores)</th>${roles.map((r) => `<th>${esc(r)} (cores)</th>`).join('')}<th>bound by</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function scaleSection(scale: ScaleOut) {
+  if (scale.reads.length === 0 && scale.pipeline.length === 0) return '';
+  return `<section><h2>Scale-out: environments of a fixed size</h2>
+${scaleCurve('Cached reads', 'req/s', 'data-api environments', scale.reads)}
+${scaleCurve('Pipeline', 'executions/s', 'worker environments', scale.pipeline)}</section>`;
+}
+
+/** Charts stacked in one picture on one time axis (each keeps its own y axis). */
+export function timeAxisChart(title: string, panels: Parameters<typeof lineChart>[0][]) {
+  const xs = panels.flatMap((p) => p.series.flatMap((s) => s.points.map(([x]) => x)));
+  const xRange: [number, number] = [0, Math.max(1, ...xs)];
+  const width = 1100;
+  let y = 24;
+  const inner = panels.map((panel) => {
+    const height = panel.height ?? 170;
+    const svg = lineChart({ ...panel, width, height, xRange }).replace('<svg ', `<svg x="0" y="${y}" `);
+    y += height;
+    return svg;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${y}" width="${width}" height="${y}" role="img" aria-label="${esc(title)}"><text x="56" y="16" font-size="14" font-weight="600">${esc(title)}</text>${inner.join('')}</svg>`;
+}
+
+function rampSection(s: ScenarioResult | undefined, steps: RampStep[]) {
+  if (!s || steps.length === 0) return '';
+  const seconds = s.load.seconds;
+  const at = (f: (x: (typeof seconds)[number]) => number): [number, number][] =>
+    seconds.map((x) => [x.t + 1, f(x)]);
+  const running = s.timeline.map((x) => [x.t, x.values['data-api environments'] ?? 0] as [number, number]);
+  const coldStarts = perSecond(
+    (s.fleet?.coldStarts ?? []).filter((c) => c.app === 'data-api' && c.t >= 0).map((c) => c.t),
+    s.load.durationSeconds,
+  );
+  const chart = timeAxisChart('Ramp: offered load, environments, throughput, p99 and cold starts over time', [
+    {
+      title: 'Requests per second',
+      yLabel: 'req/s',
+      series: [
+        { name: 'offered', points: at((x) => x.offered ?? 0) },
+        { name: 'answered', points: at((x) => x.requests) },
+      ],
+    },
+    {
+      title: 'data-api environments',
+      yLabel: 'environments',
+      series: [
+        { name: 'running', points: running },
+        { name: 'cold starts (per second)', points: coldStarts },
+      ],
+    },
+    {
+      title: 'Latency',
+      yLabel: 'p99 ms',
+      xLabel: 'seconds',
+      series: [{ name: 'p99', points: at((x) => x.p99) }],
+    },
+  ]);
+  const rows = steps
+    .map(
+      (x) =>
+        `<tr><td>${x.from}</td><td>${x.offered}</td><td>${x.answered}</td><td>${x.environments}</td><td>${x.coldStarts}</td><td>${x.p50}</td><td>${x.p99}</td><td>${x.failed}</td></tr>`,
+    )
+    .join('');
+  return `<section><h2>Ramp: environments follow the load</h2><p>${esc(s.description)}</p>${chart}
+<table><thead><tr><th>from s</th><th>offered req/s</th><th>answered req/s</th><th>environments (most)</th><th>cold starts</th><th>p50 ms</th><th>p99 ms</th><th>failed</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 export function renderHtml(report: Report) {
@@ -369,6 +495,10 @@ ul.invariants{list-style:none;padding-left:0}pre{background:#f3f4f6;padding:8px;
 load average at start ${m.loadAverageAtStart} · <b class="${report.passed ? 'ok' : 'bad'}">${report.passed ? 'every invariant held, no failed request' : 'FAILED: see below'}</b></p>
 ${report.notes.length ? `<ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${scaleSection(report.scaleOut)}
+${rampSection(
+  report.scenarios.find((s) => s.name === 'ramp'),
+  report.ramp,
+)}
 ${report.scenarios.map(scenarioSection).join('\n')}
 </body></html>
 `;

@@ -28,11 +28,20 @@ export interface PhaseResult {
   load: GeneratorResult;
   cpu: CpuProfile;
   events: PhaseEvent[];
+  /** What `sample` gave once a second while the load ran (e.g. environments running per app). */
+  timeline: TimelineSample[];
+}
+
+export interface TimelineSample {
+  /** Seconds since the load started (the generator's clock). */
+  t: number;
+  values: Record<string, number>;
 }
 
 const progress = (name: string, s: SecondSample, uploadsReady: number) => {
   const uploads = uploadsReady > 0 ? `  uploads READY ${uploadsReady}` : '';
-  const line = `[${name}] ${String(s.t).padStart(3)} s  ${String(s.requests).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  failed ${s.failed}  5xx ${s.status5xx}${uploads}`;
+  const offered = s.offered ? ` (offered ${s.offered})` : '';
+  const line = `[${name}] ${String(s.t).padStart(3)} s  ${String(s.requests).padStart(6)} req/s${offered}  p50 ${s.p50} ms  p99 ${s.p99} ms  failed ${s.failed}  5xx ${s.status5xx}${uploads}`;
   if (process.stderr.isTTY) process.stderr.write(`\r\u001b[2K${line}`);
   else if (s.t % 5 === 0) process.stderr.write(`${line}\n`);
 };
@@ -49,39 +58,58 @@ export async function runPhase(options: {
   /** Root processes whose descendants are measured, with a name for each root. */
   cpuRoots: Record<number, string>;
   actions?: TimedAction[];
+  /** Read once a second while the load runs, into the phase's timeline. */
+  sample?: () => Record<string, number>;
+  /**
+   * After the load, the timeline goes on until this holds (at most `settleSeconds`, default 60):
+   * a ramp's last environments retire after the load that needed them.
+   */
+  settled?: () => boolean;
+  settleSeconds?: number;
 }): Promise<PhaseResult> {
   const child = fork(join(import.meta.dirname, 'generator.ts'), ['--child'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const sampler = new CpuSampler({ ...options.cpuRoots, [process.pid]: 'load test driver' }).start();
-  const started = performance.now();
   const events: PhaseEvent[] = [];
   const timers: NodeJS.Timeout[] = [];
-  const actionsDone = (options.actions ?? []).map(
-    (action) =>
-      new Promise<void>((resolve) => {
-        timers.push(
-          setTimeout(async () => {
-            const t = Math.round((performance.now() - started) / 100) / 10;
-            const event: PhaseEvent = { t, what: action.what };
-            events.push(event);
-            try {
-              await action.run();
-              event.tookMs = Math.round(performance.now() - started - t * 1000);
-            } catch (error) {
-              event.error = (error as Error).message;
-            }
-            resolve();
-          }, action.at * 1000),
-        );
-      }),
-  );
+  const sampled: { at: number; values: Record<string, number> }[] = [];
+  const sample = () => options.sample && sampled.push({ at: Date.now(), values: options.sample() });
+  sample();
+  const sampling = setInterval(sample, 1000);
+  timers.push(sampling);
+  // Actions are timed from the moment the load starts (the generator's own start-up takes a
+  // while on a busy machine): a kill at a third of the phase lands a third into the load.
+  let actionsDone: Promise<void>[] = [];
+  const startActions = () => {
+    const started = performance.now();
+    actionsDone = (options.actions ?? []).map(
+      (action) =>
+        new Promise<void>((resolve) => {
+          timers.push(
+            setTimeout(async () => {
+              const t = Math.round((performance.now() - started) / 100) / 10;
+              const event: PhaseEvent = { t, what: action.what };
+              events.push(event);
+              try {
+                await action.run();
+                event.tookMs = Math.round(performance.now() - started - t * 1000);
+              } catch (error) {
+                event.error = (error as Error).message;
+              }
+              resolve();
+            }, action.at * 1000),
+          );
+        }),
+    );
+  };
   try {
     let uploadsReady = 0;
     const load = await new Promise<GeneratorResult>((resolve, reject) => {
       child.on('message', (message: GeneratorMessage) => {
-        if (message.type === 'second') {
+        if (message.type === 'started') startActions();
+        else if (message.type === 'second') {
           uploadsReady += message.sample.uploadsReady;
           progress(options.name, message.sample, uploadsReady);
         } else resolve(message.result);
@@ -92,6 +120,11 @@ export async function runPhase(options: {
       child.send(options.generator);
     });
     await Promise.all(actionsDone);
+    const settleUntil = Date.now() + (options.settleSeconds ?? 60) * 1000;
+    while (options.settled && !options.settled() && Date.now() < settleUntil)
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    clearInterval(sampling);
+    sample();
     if (process.stderr.isTTY) process.stderr.write('\n');
     // No tokens in the report.
     const { hot, cold, edit, tokens, uploads, ...config } = options.generator;
@@ -106,9 +139,14 @@ export async function runPhase(options: {
       load,
       cpu: sampler.stop(),
       events,
+      timeline: sampled.map(({ at, values }) => ({
+        t: Math.round((at - load.startedAtMs) / 100) / 10,
+        values,
+      })),
     };
   } finally {
     for (const timer of timers) clearTimeout(timer);
+    clearInterval(sampling);
     sampler.stop();
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { uploadEvents } from '@stateless/topology';
-import type { GeneratorConfig } from './generator.ts';
+import { apps, uploadEvents } from '@stateless/topology';
+import type { GeneratorConfig, LoadStep } from './generator.ts';
 import { type Mix, readOnlyMix } from './mix.ts';
 import { type PhaseResult, runPhase, type TimedAction } from './run.ts';
 import type { LoadStack } from './stack.ts';
@@ -19,17 +18,37 @@ import {
 import { smallPng } from './upload-load.ts';
 import { uploadSingle, waitForFinalStatus } from './uploads.ts';
 
-export type ScenarioName = 'mix' | 'scale' | 'kill' | 'redis' | 'stepfunctions';
-export const scenarioNames: ScenarioName[] = ['mix', 'scale', 'kill', 'redis', 'stepfunctions'];
+export type ScenarioName = 'mix' | 'scale' | 'pipeline' | 'ramp' | 'kill' | 'redis' | 'stepfunctions';
+export const scenarioNames: ScenarioName[] = [
+  'mix',
+  'scale',
+  'pipeline',
+  'ramp',
+  'kill',
+  'redis',
+  'stepfunctions',
+];
 
 export interface ScenarioOptions {
   scenarios: ScenarioName[];
+  /**
+   * Connections of the fixed-size scale-out (requests beyond its environments queue at the load
+   * balancer). Where the scaler works, fewer: see `scalingConnections`.
+   */
   connections: number;
-  /** Seconds of each mixed-load phase (mix, kill, redis). */
+  /** Seconds of each mixed-load phase (mix, kill, redis, stepfunctions). */
   durationSeconds: number;
-  /** Seconds per instance count of the scale-out. */
+  /** Seconds measured per environment count of both scale-outs (cached reads, pipeline). */
   scaleSeconds: number;
+  /** Seconds of load before each scale-out step's measured seconds, left out of its figures. */
+  warmupSeconds: number;
   scaleCounts: number[];
+  /** Requests per second offered at each ramp step; empty: from the scale-out (see rampSteps). */
+  ramp: number[];
+  rampStepSeconds: number;
+  /** Environments per app outside the fixed-size scale-out: the warm minimum and the concurrency limit. */
+  minimum: number;
+  limit: number;
   mix: Mix;
   owners: number;
   assetsPerOwner: number;
@@ -37,10 +56,24 @@ export interface ScenarioOptions {
   uploadConcurrency: number;
 }
 
+/** What the fleet did during a phase: environments per app, cold starts, retirements, deaths, throttles. */
+export interface FleetFacts {
+  /** Per app: environments running on average and at most (sampled once a second), and each one's CPU cap. */
+  environments: Record<string, { average: number; peak: number; cap: number | null }>;
+  /** Seconds since the load started (negative: while the phase was being set up). */
+  coldStarts: { t: number; app: string; ms: number }[];
+  retired: { t: number; app: string }[];
+  /** Environments that exited without being asked to (SIGKILLed): the scaler starts what the load then needs. */
+  died: { t: number; app: string; name: string }[];
+  /** 429s the load balancer answered beyond the concurrency limit, per app. */
+  throttles: Record<string, number>;
+}
+
 export interface ScenarioResult extends PhaseResult {
   invariants: InvariantResult[];
   /** Figures particular to the scenario (instances, cache fill). */
   facts: Record<string, number | string>;
+  fleet?: FleetFacts;
 }
 
 /**
@@ -195,26 +228,6 @@ async function restartStepFunctions(
   facts['assets not READY at the stop (left out), after the restart'] = lost.join(', ') || 'none';
 }
 
-/** Waits until the upload events queue holds nothing, visible or in flight (bounded: 5 minutes). */
-async function drainUploadEvents(sqs: SQSClient, queueUrl: string) {
-  const deadline = Date.now() + 300_000;
-  for (let empty = 0; empty < 2; ) {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    const left =
-      Number(Attributes.ApproximateNumberOfMessages) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-    empty = left === 0 ? empty + 1 : 0;
-    if (Date.now() > deadline)
-      throw new Error(`the seeding's ${left} upload events did not drain in 5 minutes`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
 /** Reads every hot asset once through the load balancer, 16 at a time, so the cache holds them. */
 async function warmCache(baseUrl: string, data: Dataset) {
   let next = 0;
@@ -231,107 +244,271 @@ async function warmCache(baseUrl: string, data: Dataset) {
   );
 }
 
+/**
+ * Connections where the scaler works: below the concurrency limit by what else calls the data
+ * API meanwhile (each upload in flight: its client polling, and its pipeline creating the asset or
+ * recording a result) and two more, so the load alone never reaches the limit and is never
+ * throttled (429), as requests beyond the limit are in Lambda.
+ */
+export const scalingConnections = (o: Pick<ScenarioOptions, 'connections' | 'limit' | 'uploadConcurrency'>) =>
+  Math.max(1, Math.min(o.connections, o.limit - 2 * o.uploadConcurrency - 2));
+
+/** The ramp's shape: shares of its peak, up and back down. */
+export const rampShape = [0.1, 0.3, 0.6, 1, 0.6, 0.3, 0.1];
+/** The peak offered: this share of the cached reads measured at the concurrency limit. */
+export const rampPeakShare = 0.7;
+/** Cached reads per second one environment is assumed to serve when the scale-out did not run. */
+const assumedPerEnvironment = 100;
+
+/**
+ * The ramp's steps: the rates given, or `rampShape` scaled so that its peak offers `rampPeakShare`
+ * of the most cached reads the scale-out measured at a count within the limit (without a
+ * scale-out, `assumedPerEnvironment` per environment up to the limit): the peak needs most of the
+ * environments the machine can run, and none of the steps needs more than it has.
+ */
+export function rampSteps(
+  options: Pick<ScenarioOptions, 'ramp' | 'rampStepSeconds' | 'limit'>,
+  scaleOut: { instances: number; rate: number }[],
+): LoadStep[] {
+  if (options.ramp.length > 0)
+    return options.ramp.map((rate) => ({ seconds: options.rampStepSeconds, rate }));
+  const measured = scaleOut.filter((p) => p.instances <= options.limit).map((p) => p.rate);
+  const capacity = measured.length > 0 ? Math.max(...measured) : assumedPerEnvironment * options.limit;
+  const peak = capacity * rampPeakShare;
+  return rampShape.map((share) => ({
+    seconds: options.rampStepSeconds,
+    rate: Math.max(10, Math.round((peak * share) / 10) * 10),
+  }));
+}
+
+/** Uploads in flight at a pipeline step: enough that every worker environment always has a step to run. */
+export const pipelineInFlight = (workers: number) => 2 * workers + 2;
+/** The pipeline's image: a 12-megapixel photo, whose decoding and resizing is the worker's CPU work. */
+export const pipelinePhoto = { width: 4000, height: 3000 };
+
+/**
+ * Seconds a run of these options is expected to take, start to report: each phase's load plus
+ * what it costs around the load (scaling, draining uploads, the invariants), calibrated on this
+ * project's machine (2 cores). The help and the start of a run print it.
+ */
+export function plannedSeconds(options: Omit<ScenarioOptions, 'mix'>) {
+  const has = (name: ScenarioName) => options.scenarios.includes(name);
+  const steps = options.scaleCounts.length;
+  const mixed = (['mix', 'kill', 'redis', 'stepfunctions'] as const).filter(has).length;
+  return Math.round(
+    // The stack, seeding (4 × 500 assets through moto) and the cache warm-up.
+    60 +
+      mixed * (options.durationSeconds + 15) +
+      // Step Functions restart: SQS redelivers the events it missed after its visibility timeout.
+      (has('stepfunctions') ? uploadEvents.visibilityTimeoutSeconds + 30 : 0) +
+      (has('scale') ? steps * (options.warmupSeconds + options.scaleSeconds + 10) : 0) +
+      // Uploads in flight at the end of each step finish after it.
+      (has('pipeline') ? steps * (options.warmupSeconds + options.scaleSeconds + 25) : 0) +
+      (has('ramp') ? (options.ramp.length || rampShape.length) * options.rampStepSeconds + 15 : 0),
+  );
+}
+
+/** What the fleet did between two times (Date.now()), with `timeline` sampled during the load. */
+export function fleetFacts(
+  metrics: {
+    coldStarts: { at: number; app: string; ms: number }[];
+    retired: { at: number; app: string }[];
+    died: { at: number; app: string; name: string }[];
+    throttles: Record<string, number>;
+  },
+  throttlesBefore: Record<string, number>,
+  caps: Record<string, number | null>,
+  timeline: PhaseResult['timeline'],
+  window: { from: number; to: number; loadStartedAtMs: number },
+): FleetFacts {
+  const within = (at: number) => at >= window.from && at <= window.to;
+  const t = (at: number) => Math.round((at - window.loadStartedAtMs) / 100) / 10;
+  const environments: FleetFacts['environments'] = {};
+  for (const [app, cap] of Object.entries(caps)) {
+    const counts = timeline.map((s) => s.values[`${app} environments`] ?? 0);
+    environments[app] = {
+      average: Math.round((counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length)) * 100) / 100,
+      peak: Math.max(0, ...counts),
+      cap,
+    };
+  }
+  return {
+    environments,
+    coldStarts: metrics.coldStarts
+      .filter((c) => within(c.at))
+      .map((c) => ({ t: t(c.at), app: c.app, ms: c.ms })),
+    retired: metrics.retired.filter((r) => within(r.at)).map((r) => ({ t: t(r.at), app: r.app })),
+    died: metrics.died.filter((d) => within(d.at)).map((d) => ({ t: t(d.at), app: d.app, name: d.name })),
+    throttles: Object.fromEntries(
+      Object.entries(metrics.throttles).map(([app, n]) => [app, n - (throttlesBefore[app] ?? 0)]),
+    ),
+  };
+}
+
 /** Runs the chosen scenarios on a stack started for the purpose, each followed by the invariants. */
 export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
   const stores = openStores(stack.stores);
+  const started = performance.now();
+  const say = (what: string) => console.error(`[prepare] ${seconds(performance.now() - started)} s  ${what}`);
   try {
+    say(`seeding ${options.owners} × ${options.assetsPerOwner} assets`);
     const data = await prepareDataset(stores, options, stack.userToken);
-    // Seeding puts every original in S3, and S3 sends an Object Created event for each: the upload
-    // function must have taken them all (each a no-op: the asset is READY) before the load starts.
-    await drainUploadEvents(stores.sqs, stack.cloud.info.uploadEventsQueueUrl);
     // A running service's cache holds its hot assets: every one is read once first, or each phase's
     // first reads of the Zipf tail would wait on DynamoDB (here moto, one Python process). The cold
     // tail stays uncached: the `cold` kind measures that path.
+    say(`reading the ${data.hot.length} hot assets once, into the cache`);
     await warmCache(stack.urls.public, data);
+    say('ready');
     const cpuRoots = { [process.pid]: 'load test driver (+ Step Functions server)' };
     const results: ScenarioResult[] = [];
-    const generator = (mix: Mix, durationSeconds: number, uploads: boolean): GeneratorConfig => ({
+    const scaling = { min: options.minimum, max: options.limit };
+    const generator = (
+      mix: Mix,
+      durationSeconds: number,
+      uploads: number,
+      more: Partial<GeneratorConfig> = {},
+    ): GeneratorConfig => ({
       baseUrl: stack.urls.public,
-      connections: options.connections,
+      connections: scalingConnections(options),
       durationSeconds,
       mix,
       hot: data.hot,
       cold: data.coldTail(),
       edit: mix.patch > 0 ? data.edit : [],
       tokens: data.tokens,
-      ...data.uploadLoad(uploads ? options.uploadConcurrency : 0),
+      ...data.uploadLoad(uploads),
+      ...more,
     });
+    // Environments running per app, once a second, for every phase's timeline.
+    const sample = () =>
+      Object.fromEntries(apps.map((app) => [`${app} environments`, stack.running(app).length]));
     const phase = async (
       name: string,
       description: string,
-      mix: Mix,
-      seconds: number,
+      config: GeneratorConfig,
       actions: TimedAction[] = [],
       facts: Record<string, number | string> = {},
-      // The scale-out measures reads alone; the other phases upload too, unless they upload themselves.
-      withUploads = mix !== readOnlyMix,
+      settled?: () => boolean,
     ) => {
+      const from = Date.now();
+      const throttlesBefore = { ...stack.fleet.metrics().throttles };
       const result = await runPhase({
         name,
         description,
-        generator: generator(mix, seconds, withUploads),
+        generator: config,
         cpuRoots,
         actions,
+        sample,
+        ...(settled ? { settled } : {}),
+      });
+      const caps = Object.fromEntries(apps.map((app) => [app, stack.running(app)[0]?.cpu ?? null]));
+      const fleet = fleetFacts(stack.fleet.metrics(), throttlesBefore, caps, result.timeline, {
+        from,
+        to: Date.now(),
+        loadStartedAtMs: result.load.startedAtMs,
       });
       data.record(result);
       const invariants = await checkInvariants(stores, data.acknowledged, { uploads: data.uploadsToCheck() });
-      const scenario: ScenarioResult = {
-        ...result,
-        invariants,
-        facts: { ...facts, 'data-api instances': stack.running('data-api').length },
-      };
+      const scenario: ScenarioResult = { ...result, invariants, facts, fleet };
       results.push(scenario);
       return scenario;
     };
+    const mixed = (d: number, uploads = options.uploadConcurrency) => generator(options.mix, d, uploads);
 
     if (options.scenarios.includes('mix')) {
       await phase(
         'mix',
-        'The realistic mix at the starting instance counts.',
-        options.mix,
-        options.durationSeconds,
+        `The realistic mix, every app scaling between ${options.minimum} and ${options.limit} environments.`,
+        mixed(options.durationSeconds),
       );
     }
+    const measure = options.warmupSeconds + options.scaleSeconds;
     if (options.scenarios.includes('scale')) {
       for (const count of options.scaleCounts) {
-        await stack.scaleDataApi(count);
+        await stack.app('data-api').scaleTo(count);
         await phase(
           `scale-${count}`,
-          `Cached reads (Zipf over ${data.hot.length} assets) at ${count} data-api instance(s) behind HAProxy.`,
-          readOnlyMix,
-          options.scaleSeconds,
+          `Cached reads (Zipf over ${data.hot.length} assets) at exactly ${count} data-api environment(s), ${options.connections} connections (those beyond the environments wait in the load balancer's queue): ${options.warmupSeconds} s of warm-up, then ${options.scaleSeconds} s measured.`,
+          generator(readOnlyMix, measure, 0, {
+            warmupSeconds: options.warmupSeconds,
+            connections: options.connections,
+          }),
+          [],
+          { 'data-api environments': count },
         );
       }
-      await stack.scaleDataApi(2);
+      await stack.app('data-api').setPolicy(scaling);
+    }
+    if (options.scenarios.includes('pipeline')) {
+      for (const count of options.scaleCounts) {
+        await stack.app('workflow-worker').scaleTo(count);
+        const inFlight = pipelineInFlight(count);
+        await phase(
+          `pipeline-${count}`,
+          `Uploads of a ${pipelinePhoto.width} × ${pipelinePhoto.height} JPEG through the whole pipeline at exactly ${count} worker environment(s), ${inFlight} in flight (no other load): ${options.warmupSeconds} s of warm-up, then executions reaching READY counted for ${options.scaleSeconds} s.`,
+          {
+            ...generator(readOnlyMix, measure, 0, { warmupSeconds: options.warmupSeconds }),
+            connections: 0,
+            ...(data.uploader
+              ? { uploads: { ...data.uploader, concurrency: inFlight, photo: pipelinePhoto } }
+              : {}),
+          },
+          [],
+          { 'workflow-worker environments': count, 'uploads in flight': inFlight },
+        );
+      }
+      await stack.app('workflow-worker').setPolicy(scaling);
+    }
+    if (options.scenarios.includes('ramp')) {
+      const steps = rampSteps(options, scaleOutRates(results));
+      await phase(
+        'ramp',
+        `Cached reads offered in steps of ${options.rampStepSeconds} s (${steps.map((s) => s.rate).join(', ')} req/s) over ${scalingConnections(options)} connections, data-api scaling between ${options.minimum} and ${options.limit} environments: the scaler adds one when every one is busy (a cold start) and retires those idle. The timeline goes on after the load until the warm minimum is all that runs.`,
+        generator(
+          readOnlyMix,
+          steps.reduce((sum, s) => sum + s.seconds, 0),
+          0,
+          { steps },
+        ),
+        [],
+        {},
+        // Its timeline goes on until the data API is back at its warm minimum: the way down.
+        () => stack.running('data-api').length <= options.minimum,
+      );
     }
     if (options.scenarios.includes('kill')) {
       const d = options.durationSeconds;
       const facts: Record<string, string> = {};
-      const actions: TimedAction[] = (['data-api', 'upload-service', 'workflow-worker'] as const).map(
-        (app) => ({
-          at: d / 3,
-          what: `SIGKILL ${app} (one of ${stack.running(app).length})`,
-          run: async () => {
-            const victim = stack.running(app).at(-1);
-            if (!victim || stack.running(app).length < 2) throw new Error(`fewer than two ${app} instances`);
-            facts[`killed ${app}`] = `${victim.name} (pid ${victim.child.pid})`;
-            await stack.kill(victim);
-          },
-        }),
-      );
-      await phase(
+      const actions: TimedAction[] = apps.map((app) => ({
+        at: d / 3,
+        what: `SIGKILL a ${app} environment (one of ${stack.running(app).length})`,
+        run: async () => {
+          const victim = await stack.app(app).kill();
+          facts[`killed ${app}`] = `${victim.name} (pid ${victim.pid})`;
+        },
+      }));
+      const result = await phase(
         'kill',
-        'The mix while one instance of each app is SIGKILLed (no drain).',
-        options.mix,
-        d,
+        'The mix while one environment of each app is SIGKILLed (no drain); the scaler, not a fixed count, starts what the load then needs.',
+        mixed(d),
         actions,
         facts,
       );
-      // Replace the killed instances for the scenarios after this one.
-      for (const app of ['data-api', 'upload-service', 'workflow-worker'] as const) {
-        while (stack.running(app).length < 2) await stack.addInstance(app);
+      // The scaler replaces what the load or the warm minimum needs; a cold start can outlast a
+      // short phase, so its replacements are waited for (bounded) and counted from the kill on.
+      const deadline = Date.now() + 120_000;
+      while (apps.some((app) => stack.running(app).length < options.minimum) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      const { coldStarts, died } = stack.fleet.metrics();
+      for (const app of apps) {
+        const killedAt = died.find((d) => d.app === app && d.at >= result.load.startedAtMs)?.at ?? Infinity;
+        const after = coldStarts.filter((c) => c.app === app && c.at >= killedAt);
+        result.facts[`${app} cold starts after the kill`] = after.length;
+        result.facts[`${app} environments after the kill`] = stack.running(app).length;
+        const first = after[0];
+        if (first)
+          result.facts[`${app}: a new environment serving, s after the kill`] = seconds(first.at - killedAt);
       }
-      await stack.reloadBalancer();
     }
     if (options.scenarios.includes('redis')) {
       const d = options.durationSeconds;
@@ -341,8 +518,7 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
       const result = await phase(
         'redis',
         'The mix while Redis is stopped (an empty cache when it is back, as after a failover) and started again.',
-        options.mix,
-        d,
+        mixed(d),
         [
           {
             at: d / 3,
@@ -370,8 +546,7 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
       await phase(
         'stepfunctions',
         'The mix while the Step Functions server is stopped with executions running, uploads arrive, and it starts again empty (our stand-in keeps executions in memory; AWS keeps them running through any failure of its own).',
-        options.mix,
-        options.durationSeconds,
+        mixed(options.durationSeconds, 0),
         [
           {
             at: options.durationSeconds / 3,
@@ -380,7 +555,6 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
           },
         ],
         facts,
-        false,
       );
     }
     return results;
@@ -388,3 +562,9 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
     stores.close();
   }
 }
+
+/** The cached-read rates the scale-out measured, by environment count. */
+const scaleOutRates = (results: ScenarioResult[]) =>
+  results
+    .filter((r) => r.name.startsWith('scale-'))
+    .map((r) => ({ instances: Number(r.name.slice('scale-'.length)), rate: r.load.totals.rps }));

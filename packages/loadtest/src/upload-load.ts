@@ -6,6 +6,11 @@ import { postToS3, signSingle, waitForFinalStatus } from './uploads.ts';
 export interface UploadLoadConfig {
   /** Uploads in flight at once; each goes sign → POST to S3 → READY before the next starts. */
   concurrency: number;
+  /**
+   * A photo-like JPEG of this size instead of the small PNG: decoding and resizing it is CPU work
+   * for the worker (the pipeline's scale-out measures the worker, not moto's bytes).
+   */
+  photo?: { width: number; height: number };
   /** The user who uploads: its assets are all this run's uploads, so the invariants can count them. */
   ownerId: string;
   token: string;
@@ -29,6 +34,11 @@ export interface UploadLoadResult {
    * Object Created event, which must give no second asset or execution (the invariants check).
    */
   resent: number;
+  /**
+   * When each upload was seen READY, in seconds since the uploads started (with the phase's load):
+   * those in flight when the load stops land after its end, and are counted there.
+   */
+  readyAt: number[];
   /** From S3's acknowledgement to READY, as the client saw it by polling the data API. */
   p50: number;
   p95: number;
@@ -52,6 +62,22 @@ export const smallPng = () =>
     .png()
     .toBuffer();
 
+/** A photo-like JPEG: smooth noise, so it compresses like a picture and not like a flat colour. */
+export async function photo(width: number, height: number, quality = 90) {
+  return sharp({
+    create: {
+      width: Math.ceil(width / 8),
+      height: Math.ceil(height / 8),
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 60 },
+    },
+  })
+    .resize(width, height, { kernel: 'cubic' })
+    .jpeg({ quality })
+    .toBuffer();
+}
+
 /**
  * Small image uploads through the whole pipeline while the request load runs, as users
  * upload while others browse: `concurrency` clients, each uploading, then polling its asset
@@ -66,7 +92,10 @@ export async function runUploads(
   stopped: () => boolean,
   onReady: () => void,
 ): Promise<UploadLoadResult> {
-  const bytes = new Uint8Array(await smallPng());
+  const bytes = new Uint8Array(
+    await (config.photo ? photo(config.photo.width, config.photo.height) : smallPng()),
+  );
+  const type = config.photo ? 'image/jpeg' : 'image/png';
   const result: UploadLoadResult = {
     started: 0,
     acknowledged: [],
@@ -75,11 +104,13 @@ export async function runUploads(
     gaveUp: 0,
     retries: 0,
     resent: 0,
+    readyAt: [],
     p50: 0,
     p95: 0,
     failures: [],
   };
   const latencies: number[] = [];
+  const started = performance.now();
   const postOnce = async (post: PresignedPost) => {
     const stored = await postToS3(post, bytes);
     if (stored.status >= 300) throw new Error(`S3 POST: ${stored.status} ${await stored.text()}`);
@@ -94,12 +125,12 @@ export async function runUploads(
       for (let attempt = 1; attempt <= attempts && !assetId; attempt++) {
         if (attempt > 1) result.retries++;
         try {
-          const file = { name: `load-${c}-${n}.png`, type: 'image/png', size: bytes.length };
+          const file = { name: `load-${c}-${n}.${type.slice(6)}`, type, size: bytes.length };
           post = await signSingle(baseUrl, config.token, file);
           await postOnce(post);
           assetId = post.assetId;
         } catch (error) {
-          if (attempt === attempts) fail(`upload load-${c}-${n}.png: ${(error as Error).message}`);
+          if (attempt === attempts) fail(`upload load-${c}-${n}: ${(error as Error).message}`);
         }
       }
       if (!assetId) {
@@ -123,6 +154,7 @@ export async function runUploads(
         if (asset.status === 'READY') {
           result.ready++;
           latencies.push(performance.now() - acknowledgedAt);
+          result.readyAt.push(Math.round((performance.now() - started) / 100) / 10);
           onReady();
         } else {
           result.notReady++;

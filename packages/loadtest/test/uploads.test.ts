@@ -11,7 +11,7 @@ import { GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/clie
 import type { ErrorBody, MultipartCreated } from '@stateless/contracts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadStack, repoRoot } from '../src/stack.ts';
+import { everyApp, LoadStack, repoRoot } from '../src/stack.ts';
 import { openStores, type Stores } from '../src/stores.ts';
 import {
   interruptedPut,
@@ -60,7 +60,10 @@ let capturedEvents: string;
 
 beforeAll(async () => {
   stack = await LoadStack.start({
-    instances: { 'upload-service': 2, 'data-api': 2, 'workflow-worker': 2 },
+    // Two environments of each app kept warm, more started as the load needs them; unconstrained
+    // CPU: these tests prove behaviour, not capacity.
+    policies: everyApp({ min: 2, max: 16 }),
+    cpu: 'off',
     logDir: mkdtempSync(join(tmpdir(), 'uploads-')),
     appEnv: { LOG_LEVEL: 'warn' },
   });
@@ -145,7 +148,7 @@ async function s3Holds(key: string) {
 /** Peak resident memory (VmHWM, bytes) of each worker instance, from /proc. */
 const workerPeaks = () =>
   stack.running('workflow-worker').map((instance) => {
-    const status = readFileSync(`/proc/${instance.child.pid}/status`, 'utf8');
+    const status = readFileSync(`/proc/${instance.pid}/status`, 'utf8');
     return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
   });
 
