@@ -41,6 +41,8 @@ export interface FleetOptions {
   pollMs?: number;
   /** Slots per app in HAProxy's config: the most environments an app can ever have. Default 16. */
   slots?: number;
+  /** Keep the latest this many samples (up to twice as many), for a long-running `pnpm dev`. Default: all. */
+  keepSamples?: number;
 }
 
 export interface FleetSample {
@@ -155,6 +157,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         cpu: options.cpu ?? 'lambda',
         logDir: options.logDir,
         backends: appBackends(app, listeners),
+        keepSamples: options.keepSamples ?? Number.POSITIVE_INFINITY,
       }),
     );
   }
@@ -240,6 +243,7 @@ interface ScalerDeps {
   cpu: 'lambda' | 'off';
   logDir: string | undefined;
   backends: { name: string; port: 'public' | 'internal' }[];
+  keepSamples: number;
 }
 
 class AppScaler implements AppFleet {
@@ -362,6 +366,9 @@ class AppScaler implements AppFleet {
       queued,
       throttled: this.deps.metrics.throttles[this.app],
     });
+    const { samples } = this.deps.metrics;
+    // Trimmed in halves, not one by one on every reading.
+    if (samples.length > 2 * this.deps.keepSamples) samples.splice(0, samples.length - this.deps.keepSamples);
   }
 
   async stop() {

@@ -154,6 +154,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       : { min: options.instances, max: options.instances, queue: 1_000 };
     fleet = await startFleet({
       apps: Object.fromEntries(apps.map((app) => [app, policy])),
+      // The last few minutes: a stack that runs for days must not grow.
+      keepSamples: 10_000,
       env,
       ...(options.idleSeconds ? { idleMs: options.idleSeconds * 1000 } : {}),
       listeners: ['public', 'internal', 'lambda'],
