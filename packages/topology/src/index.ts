@@ -1,4 +1,4 @@
+export * from './functions.ts';
 export * from './resources.ts';
 export * from './routes.ts';
 export * from './upload-events.ts';
-export * from './functions.ts';
