@@ -204,7 +204,9 @@ const fleetThrottle = (app: AppName, acl: string) =>
  */
 const fleetBackend = (backend: string, slots: number) => [
   `backend ${backend}`,
-  '  balance leastconn',
+  // The first free environment in slot order, as Lambda reuses the warm environments it has: under
+  // light load the extra ones get nothing and are retired (spread evenly, none would ever be idle).
+  '  balance first',
   '  timeout queue 30s',
   `  server-template env- 1-${slots} 127.0.0.1:1 disabled maxconn 1`,
 ];

@@ -136,7 +136,14 @@ describe('a fleet of data-api environments', () => {
     await until('two environments', () => app.environments().length === 2);
     const retired = () => fleet.metrics().retired.length;
     const before = retired();
-    await until('an idle environment retired', () => app.environments().length === 1);
+    // A trickle of requests, one at a time, goes on: one environment serves it, the other has nothing.
+    let stop = false;
+    const trickle = load(fleet.urls.public as string, 1, () => stop);
+    await until('an idle environment retired', () => app.environments().length === 1, 20_000).finally(() => {
+      stop = true;
+    });
+    const { statuses } = await trickle;
+    expect(new Set(statuses)).toEqual(new Set([401]));
     expect(retired()).toBe(before + 1);
     // Idle far past the idle time, the warm minimum stays.
     await sleep(3 * 1_500);
