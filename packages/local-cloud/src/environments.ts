@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type AppName, functionMemoryMb, health } from '@stateless/topology';
 import { type CpuController, type CpuUnit, cpuController } from './cpu-units.ts';
+import { ProcessError } from './errors.ts';
 import { freePort } from './ports.ts';
 import { httpOk, type ManagedProcess, startProcess, waitUntilReady } from './processes.ts';
 import { repoRoot } from './tools.ts';
@@ -95,7 +96,7 @@ export async function startEnvironment(spec: EnvironmentSpec): Promise<Environme
   const wanted = spec.cpu === undefined ? environmentCpu(spec.app) : spec.cpu;
   const unit: CpuUnit | undefined = wanted === null ? undefined : cpuUnits().unit(spec.name);
   const started = performance.now();
-  let server: ManagedProcess;
+  let server: ManagedProcess | undefined;
   try {
     server = startProcess({
       name: spec.name,
@@ -117,6 +118,8 @@ export async function startEnvironment(spec: EnvironmentSpec): Promise<Environme
       unit.add(pid);
     }
   } catch (error) {
+    // Not in its unit (it exited at once, or the controller refused): not started at all.
+    await server?.stop(0);
     unit?.remove();
     throw error;
   }
@@ -135,7 +138,7 @@ export async function startEnvironment(spec: EnvironmentSpec): Promise<Environme
     await server.stop(500);
     const log =
       spec.logDir && !spec.captureOutput ? ` (its log: ${join(spec.logDir, `${spec.name}.log`)})` : '';
-    throw new Error(`${(error as Error).message}${log}`, { cause: error });
+    throw new ProcessError(`${(error as Error).message}${log}`, { cause: error });
   }
   const coldStartMs = Math.round(performance.now() - started);
   unit?.set(wanted);
