@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppName, type Listener, routes } from '@stateless/topology';
 import { type Environment, startEnvironment } from './environments.ts';
-import { limitVariable, slotName, startHaproxy, throttleBackend } from './haproxy.ts';
+import { type LoadBalancer, limitVariable, slotName, startHaproxy, throttleBackend } from './haproxy.ts';
 import { HaproxyRuntime, type StatRow } from './haproxy-runtime.ts';
 
 /** How many environments an app keeps warm (provisioned concurrency) and may reach (its concurrency limit). */
@@ -121,7 +121,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const socket = join(tmpdir(), `haproxy-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
   const policies = Object.entries(options.apps) as [AppName, FleetPolicy][];
   for (const [app, policy] of policies) checkPolicy(app, policy, slots);
-  const lb = await startHaproxy({
+  // HAProxy starts while the environments do (their slots are switched on once both are up).
+  const starting = startHaproxy({
     listeners,
     backends: {},
     ...(options.consoleServers ? { consoleServers: options.consoleServers } : {}),
@@ -134,6 +135,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       limits: Object.fromEntries(policies.map(([app, p]) => [app, throttleAt(p)])),
     },
   });
+  const balancer = starting.then(() => {});
+  balancer.catch(() => {}); // reported by the start below
   const runtime = new HaproxyRuntime(socket);
   const metrics: FleetMetrics = {
     samples: [],
@@ -150,6 +153,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       app,
       new AppScaler(app, policy, slots, {
         runtime,
+        balancer,
         metrics,
         log,
         env: options.env,
@@ -167,12 +171,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     stopped = true;
     await polling;
     // Front to back: stop taking traffic, then drain every environment.
-    await lb.stop();
+    await (await starting.catch(() => undefined))?.stop();
     await Promise.allSettled([...fleets.values()].map((f) => f.stop()));
     rmSync(socket, { force: true });
   };
+  let lb: LoadBalancer;
   try {
-    await Promise.all([...fleets.values()].map((f) => f.fill()));
+    [lb] = await Promise.all([starting, ...[...fleets.values()].map((f) => f.fill())]);
   } catch (error) {
     await stop();
     throw error;
@@ -236,6 +241,8 @@ function eventLog(logDir: string | undefined) {
 
 interface ScalerDeps {
   runtime: HaproxyRuntime;
+  /** Resolves once HAProxy is up. */
+  balancer: Promise<void>;
   metrics: FleetMetrics;
   log: (line: string) => void;
   env: Record<string, string>;
@@ -409,6 +416,7 @@ class AppScaler implements AppFleet {
     }
     slot.environment = environment;
     try {
+      await this.deps.balancer;
       for (const backend of this.deps.backends) {
         const url = environment.urls[backend.port];
         if (url)
