@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { transientErrors } from '@stateless/workflows';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cpuUnits, type Environment } from '../src/environments.ts';
 import { type Fleet, type FleetOptions, startFleet } from '../src/fleet.ts';
+import { LambdaInvoker } from '../src/stepfunctions/lambda-invoker.ts';
 
 /** What a data-api environment needs besides the cloud's variables. */
 const appEnv = () => ({
@@ -191,5 +193,36 @@ describe('beyond the concurrency limit', () => {
     // The limit held: one environment throughout.
     expect(fleet.app('data-api').environments()).toHaveLength(1);
     expect(fleet.metrics().coldStarts).toHaveLength(1);
+  });
+});
+
+describe('a throttled Lambda Invoke', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet({
+      // No request may wait: the first invocation runs, those beside it are throttled.
+      apps: { 'upload-service': { min: 1, max: 1, queue: 0 } },
+      env: { ...appEnv(), DATA_API_INTERNAL_URL: 'http://127.0.0.1:1' },
+      listeners: ['lambda'],
+    });
+  });
+  afterAll(() => fleet?.stop());
+
+  it('reaches Step Functions as Lambda.TooManyRequestsException, which the pipeline retries', async () => {
+    const invoker = new LambdaInvoker(fleet.urls.lambda, inject('cloud').region);
+    const signal = AbortSignal.timeout(20_000);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () =>
+        invoker.invoke(
+          { functionName: 'local-upload-service', payload: JSON.stringify({ Records: [] }) },
+          signal,
+        ),
+      ),
+    );
+    invoker.destroy();
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as Error).name] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused)).toEqual(new Set(['Lambda.TooManyRequestsException']));
+    expect(transientErrors).toContain('Lambda.TooManyRequestsException');
   });
 });
