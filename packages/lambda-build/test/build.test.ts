@@ -22,7 +22,8 @@ const buildBare = (outDir: string) =>
     outDir: join(scratch, outDir),
   });
 
-describe('buildLambda', () => {
+// Each test bundles with esbuild and zips: seconds on a busy 2-core machine, past vitest's 5 s default.
+describe('buildLambda', { timeout: 60_000 }, () => {
   it('gives the same zip bytes for the same code (the deployed hash changes only with the code)', async () => {
     const [first, second] = [await buildBare('a'), await buildBare('b')];
     const digest = async (path: string) =>
