@@ -84,7 +84,7 @@ if (values.picture) {
       '--headless',
       '--no-sandbox',
       '--hide-scrollbars',
-      '--window-size=1240,1600',
+      '--window-size=1240,2300',
       `--screenshot=${png}`,
       pathToFileURL(files.html).href,
     ],

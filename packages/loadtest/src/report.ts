@@ -138,6 +138,15 @@ function niceMax(value: number) {
   return ([1, 2, 2.5, 5, 10].find((m) => m * magnitude >= value) as number) * magnitude;
 }
 
+/** About five ticks at round values (1, 2, 2.5 or 5 times a power of ten) from `min` to `max`. */
+export function roundTicks(min: number, max: number) {
+  const step = niceMax((max - min) / 5);
+  const ticks: number[] = [];
+  for (let x = Math.ceil(min / step) * step; x <= max + step * 1e-9; x += step)
+    ticks.push(Math.round(x * 1000) / 1000);
+  return ticks;
+}
+
 export function lineChart(options: {
   title: string;
   yLabel: string;
@@ -173,7 +182,7 @@ export function lineChart(options: {
       `<text x="${pad.left - 6}" y="${py(y) + 4}" font-size="10" text-anchor="end">${Math.round(y * 100) / 100}</text>`,
     );
   }
-  const xTicks = options.xTicks ?? Array.from({ length: 6 }, (_, i) => xMin + ((xMax - xMin) * i) / 5);
+  const xTicks = options.xTicks ?? roundTicks(xMin, xMax);
   for (const x of xTicks) {
     parts.push(
       `<text x="${px(x)}" y="${height - pad.bottom + 14}" font-size="10" text-anchor="middle">${Math.round(x * 10) / 10}</text>`,

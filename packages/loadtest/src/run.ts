@@ -38,10 +38,14 @@ export interface TimelineSample {
   values: Record<string, number>;
 }
 
-const progress = (name: string, s: SecondSample, uploadsReady: number) => {
-  const uploads = uploadsReady > 0 ? `  uploads READY ${uploadsReady}` : '';
+const progress = (name: string, s: SecondSample, uploadsReady: number, requests: boolean) => {
+  const uploads = uploadsReady > 0 || !requests ? `  uploads READY ${uploadsReady}` : '';
   const offered = s.offered ? ` (offered ${s.offered})` : '';
-  const line = `[${name}] ${String(s.t).padStart(3)} s  ${String(s.requests).padStart(6)} req/s${offered}  p50 ${s.p50} ms  p99 ${s.p99} ms  failed ${s.failed}  5xx ${s.status5xx}${uploads}`;
+  // Only what the phase does: a pipeline step sends no requests of its own.
+  const answered = requests
+    ? `  ${String(s.requests).padStart(6)} req/s${offered}  p50 ${s.p50} ms  p99 ${s.p99} ms  failed ${s.failed}  5xx ${s.status5xx}`
+    : '';
+  const line = `[${name}] ${String(s.t).padStart(3)} s${answered}${uploads}`;
   if (process.stderr.isTTY) process.stderr.write(`\r\u001b[2K${line}`);
   else if (s.t % 5 === 0) process.stderr.write(`${line}\n`);
 };
@@ -111,7 +115,7 @@ export async function runPhase(options: {
         if (message.type === 'started') startActions();
         else if (message.type === 'second') {
           uploadsReady += message.sample.uploadsReady;
-          progress(options.name, message.sample, uploadsReady);
+          progress(options.name, message.sample, uploadsReady, options.generator.connections > 0);
         } else resolve(message.result);
       });
       child.once('exit', (code) =>

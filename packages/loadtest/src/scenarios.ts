@@ -228,11 +228,14 @@ async function restartStepFunctions(
   facts['assets not READY at the stop (left out), after the restart'] = lost.join(', ') || 'none';
 }
 
-/** Reads every hot asset once through the load balancer, 16 at a time, so the cache holds them. */
-async function warmCache(baseUrl: string, data: Dataset) {
+/**
+ * Reads every hot asset once through the load balancer, `width` at a time (under the concurrency
+ * limit: a throttled read caches nothing), so the cache holds them.
+ */
+async function warmCache(baseUrl: string, data: Dataset, width: number) {
   let next = 0;
   await Promise.all(
-    Array.from({ length: 16 }, async () => {
+    Array.from({ length: width }, async () => {
       while (next < data.hot.length) {
         const asset = data.hot[next++] as SeededAsset;
         const res = await fetch(`${baseUrl}/assets/${asset.id}`, {
@@ -283,8 +286,10 @@ export function rampSteps(
 
 /** Uploads in flight at a pipeline step: enough that every worker environment always has a step to run. */
 export const pipelineInFlight = (workers: number) => 2 * workers + 2;
-/** The pipeline's image: a 12-megapixel photo, whose decoding and resizing is the worker's CPU work. */
-export const pipelinePhoto = { width: 4000, height: 3000 };
+/** The pipeline's image: a 6-megapixel photo, whose decoding and resizing is the worker's CPU work. */
+export const pipelinePhoto = { width: 3000, height: 2000 };
+/** Environments of the other apps during the pipeline's scale-out (polls, signing, records). */
+const pipelineAround = { 'data-api': 4, 'upload-service': 2 };
 
 /**
  * Seconds a run of these options is expected to take, start to report: each phase's load plus
@@ -298,13 +303,16 @@ export function plannedSeconds(options: Omit<ScenarioOptions, 'mix'>) {
   return Math.round(
     // The stack, seeding (4 × 500 assets through moto) and the cache warm-up.
     60 +
-      mixed * (options.durationSeconds + 15) +
+      // Around each phase: the generator's start, scaling, the invariants (the first one reads
+      // every seeded asset's objects, the others only what changed).
+      mixed * (options.durationSeconds + 20) +
       // Step Functions restart: SQS redelivers the events it missed after its visibility timeout.
       (has('stepfunctions') ? uploadEvents.visibilityTimeoutSeconds + 30 : 0) +
-      (has('scale') ? steps * (options.warmupSeconds + options.scaleSeconds + 10) : 0) +
+      (has('scale') ? steps * (options.warmupSeconds + options.scaleSeconds + 12) : 0) +
       // Uploads in flight at the end of each step finish after it.
       (has('pipeline') ? steps * (options.warmupSeconds + options.scaleSeconds + 25) : 0) +
-      (has('ramp') ? (options.ramp.length || rampShape.length) * options.rampStepSeconds + 15 : 0),
+      // The ramp's timeline goes on until its environments have retired.
+      (has('ramp') ? (options.ramp.length || rampShape.length) * options.rampStepSeconds + 40 : 0),
   );
 }
 
@@ -357,10 +365,12 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
     // first reads of the Zipf tail would wait on DynamoDB (here moto, one Python process). The cold
     // tail stays uncached: the `cold` kind measures that path.
     say(`reading the ${data.hot.length} hot assets once, into the cache`);
-    await warmCache(stack.urls.public, data);
+    await warmCache(stack.urls.public, data, scalingConnections(options));
     say('ready');
     const cpuRoots = { [process.pid]: 'load test driver (+ Step Functions server)' };
     const results: ScenarioResult[] = [];
+    // READY assets whose S3 objects a check found, by version: looked up again only once changed.
+    const verified = new Map<string, number>();
     const scaling = { min: options.minimum, max: options.limit };
     const generator = (
       mix: Mix,
@@ -408,7 +418,10 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
         loadStartedAtMs: result.load.startedAtMs,
       });
       data.record(result);
-      const invariants = await checkInvariants(stores, data.acknowledged, { uploads: data.uploadsToCheck() });
+      const invariants = await checkInvariants(stores, data.acknowledged, {
+        uploads: data.uploadsToCheck(),
+        verified,
+      });
       const scenario: ScenarioResult = { ...result, invariants, facts, fleet };
       results.push(scenario);
       return scenario;
@@ -440,12 +453,18 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
       await stack.app('data-api').setPolicy(scaling);
     }
     if (options.scenarios.includes('pipeline')) {
+      // The apps around the worker at a fixed size too (requests queue, none throttled): their
+      // scaler's cold starts (a core each for a second or more) would land in the measured seconds.
+      await Promise.all([
+        stack.app('data-api').scaleTo(pipelineAround['data-api']),
+        stack.app('upload-service').scaleTo(pipelineAround['upload-service']),
+      ]);
       for (const count of options.scaleCounts) {
         await stack.app('workflow-worker').scaleTo(count);
         const inFlight = pipelineInFlight(count);
         await phase(
           `pipeline-${count}`,
-          `Uploads of a ${pipelinePhoto.width} × ${pipelinePhoto.height} JPEG through the whole pipeline at exactly ${count} worker environment(s), ${inFlight} in flight (no other load): ${options.warmupSeconds} s of warm-up, then executions reaching READY counted for ${options.scaleSeconds} s.`,
+          `Uploads of a ${pipelinePhoto.width} × ${pipelinePhoto.height} JPEG through the whole pipeline at exactly ${count} worker environment(s) (data-api ${pipelineAround['data-api']}, upload service ${pipelineAround['upload-service']}), ${inFlight} in flight, no other load: ${options.warmupSeconds} s of warm-up, then executions reaching READY counted for ${options.scaleSeconds} s.`,
           {
             ...generator(readOnlyMix, measure, 0, { warmupSeconds: options.warmupSeconds }),
             connections: 0,
@@ -457,7 +476,11 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
           { 'workflow-worker environments': count, 'uploads in flight': inFlight },
         );
       }
-      await stack.app('workflow-worker').setPolicy(scaling);
+      await Promise.all(
+        (['workflow-worker', 'data-api', 'upload-service'] as const).map((app) =>
+          stack.app(app).setPolicy(scaling),
+        ),
+      );
     }
     if (options.scenarios.includes('ramp')) {
       const steps = rampSteps(options, scaleOutRates(results));

@@ -149,7 +149,8 @@ describe('the Step Functions server restarted mid-run (the short version of that
     const [restart] = await runScenarios(stack, {
       ...short,
       scenarios: ['stepfunctions'],
-      connections: 8,
+      // Few: the scenario's own uploads and status reads call the data API beside them.
+      connections: 4,
       ramp: [],
       mix: { get: 70, cold: 5, list: 15, patch: 10 },
       owners: 1,
