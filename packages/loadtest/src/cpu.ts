@@ -57,7 +57,9 @@ function roleOf(pid: number): string | undefined {
     if (/redis-server/.test(cmdline)) return 'Redis';
     if (/moto/.test(cmdline)) return 'moto (S3, DynamoDB)';
     if (/generator\.ts/.test(cmdline)) return 'load generator';
-    if (/src\/server\.ts/.test(cmdline)) return basename(readlinkSync(`/proc/${pid}/cwd`));
+    // An app's environment runs its server from source or from local-cloud's bundle of it, in its folder.
+    if (/src\/server\.ts|\/server-bundles\/\S+\/server\.mjs/.test(cmdline))
+      return basename(readlinkSync(`/proc/${pid}/cwd`));
     return undefined;
   } catch {
     return undefined;
