@@ -29,7 +29,8 @@ function claimsOf(token: string, key: 'AUTH_JWT_SECRET' | 'SERVICE_TOKEN_SECRET'
   return JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
 }
 
-describe('pnpm --silent run token', () => {
+// Each case runs the CLI a few times through pnpm and tsx: seconds per run on a busy 2-core machine.
+describe('pnpm --silent run token', { timeout: 120_000 }, () => {
   it("mints a user's token with the stack's user key and, with --service, an app's token with its service key", () => {
     const user = run('alice');
     expect(user.status).toBe(0);
