@@ -93,7 +93,8 @@ on a 2-core machine; a run prints when it expects to end.
   --scale LIST          environment counts of both scale-outs, cached reads on data-api and
                         executions on the worker (default ${d.scale.default})
   --scale-duration S    seconds measured per count (default ${d['scale-duration'].default}), after
-  --warmup S            seconds of the same load first, left out of the figures (default ${d.warmup.default})
+  --warmup S            seconds of the same load first, left out of the figures (default ${d.warmup.default};
+                        the pipeline's twice that)
   --ramp LIST           req/s offered per ramp step (default: ${rampShape.length} steps up and back down to
                         ${Math.round(rampPeakShare * 100)} % of the most cached reads the scale-out measured)
   --ramp-step S         seconds per ramp step (default ${d['ramp-step'].default})

@@ -288,6 +288,11 @@ export function rampSteps(
 export const pipelineInFlight = (workers: number) => 2 * workers + 2;
 /** The pipeline's image: a 6-megapixel photo, whose decoding and resizing is the worker's CPU work. */
 export const pipelinePhoto = { width: 3000, height: 2000 };
+/**
+ * The pipeline's warm-up: twice the reads' (an execution takes seconds, a read milliseconds, and
+ * the first executions of new worker environments run their code cold).
+ */
+export const pipelineWarmup = (o: Pick<ScenarioOptions, 'warmupSeconds'>) => 2 * o.warmupSeconds;
 /** Environments of the other apps during the pipeline's scale-out (polls, signing, records). */
 const pipelineAround = { 'data-api': 4, 'upload-service': 2 };
 
@@ -310,7 +315,7 @@ export function plannedSeconds(options: Omit<ScenarioOptions, 'mix'>) {
       (has('stepfunctions') ? uploadEvents.visibilityTimeoutSeconds + 30 : 0) +
       (has('scale') ? steps * (options.warmupSeconds + options.scaleSeconds + 12) : 0) +
       // Uploads in flight at the end of each step finish after it.
-      (has('pipeline') ? steps * (options.warmupSeconds + options.scaleSeconds + 25) : 0) +
+      (has('pipeline') ? steps * (pipelineWarmup(options) + options.scaleSeconds + 25) : 0) +
       // The ramp's timeline goes on until its environments have retired.
       (has('ramp') ? (options.ramp.length || rampShape.length) * options.rampStepSeconds + 40 : 0),
   );
@@ -462,11 +467,12 @@ export async function runScenarios(stack: LoadStack, options: ScenarioOptions) {
       for (const count of options.scaleCounts) {
         await stack.app('workflow-worker').scaleTo(count);
         const inFlight = pipelineInFlight(count);
+        const warmup = pipelineWarmup(options);
         await phase(
           `pipeline-${count}`,
-          `Uploads of a ${pipelinePhoto.width} × ${pipelinePhoto.height} JPEG through the whole pipeline at exactly ${count} worker environment(s) (data-api ${pipelineAround['data-api']}, upload service ${pipelineAround['upload-service']}), ${inFlight} in flight, no other load: ${options.warmupSeconds} s of warm-up, then executions reaching READY counted for ${options.scaleSeconds} s.`,
+          `Uploads of a ${pipelinePhoto.width} × ${pipelinePhoto.height} JPEG through the whole pipeline at exactly ${count} worker environment(s) (data-api ${pipelineAround['data-api']}, upload service ${pipelineAround['upload-service']}), ${inFlight} in flight, no other load: ${warmup} s of warm-up, then executions reaching READY counted for ${options.scaleSeconds} s.`,
           {
-            ...generator(readOnlyMix, measure, 0, { warmupSeconds: options.warmupSeconds }),
+            ...generator(readOnlyMix, warmup + options.scaleSeconds, 0, { warmupSeconds: warmup }),
             connections: 0,
             ...(data.uploader
               ? { uploads: { ...data.uploader, concurrency: inFlight, photo: pipelinePhoto } }
