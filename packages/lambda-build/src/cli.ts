@@ -4,13 +4,9 @@
  * The architecture defaults to the one infra deploys.
  */
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBuildArgs, usage } from './args.ts';
 import { buildLambda } from './build.ts';
-import { deployedArchitecture, hostArchitecture, lambdaArchitectures } from './deployment.ts';
-
-const usage =
-  'usage: lambda-build [--entry <file>] [--external <package>]... [--arch arm64|x86_64|host] ' +
-  '[--out-dir <dir>] [--no-minify]';
+import { hostArchitecture, lambdaArchitectures } from './deployment.ts';
 
 function architectureOf(name: string) {
   if (name === 'host') return hostArchitecture();
@@ -19,17 +15,7 @@ function architectureOf(name: string) {
 }
 
 try {
-  const { values } = parseArgs({
-    options: {
-      entry: { type: 'string' },
-      external: { type: 'string', multiple: true, default: [] },
-      arch: { type: 'string', default: deployedArchitecture },
-      'out-dir': { type: 'string' },
-      'no-minify': { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const values = parseBuildArgs(process.argv.slice(2));
   const started = performance.now();
   const architecture = architectureOf(values.arch);
   const built = await buildLambda({

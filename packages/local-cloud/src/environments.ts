@@ -4,6 +4,7 @@ import { type CpuController, type CpuUnit, cpuController } from './cpu-units.ts'
 import { ProcessError } from './errors.ts';
 import { freePort } from './ports.ts';
 import { httpOk, type ManagedProcess, startProcess, waitUntilReady } from './processes.ts';
+import { serverBundle } from './server-bundles.ts';
 import { repoRoot } from './tools.ts';
 
 /** Lambda gives CPU in proportion to memory: 1,769 MB buys one vCPU. */
@@ -23,9 +24,9 @@ export const cpuScale = 0.35;
 export const environmentCpu = (app: AppName) => (functionMemoryMb[app] / mbPerVcpu) * cpuScale;
 
 /**
- * A cold start (spawn until healthy) runs at one full core: it measures the app's start-up (tsx,
- * imports, clients), not how long that takes through a 0.1-core straw; the cap applies from the
- * first request on.
+ * A cold start (spawn until healthy) runs at one full core: it measures the app's start-up (the
+ * bundle's import, clients), not how long that takes through a 0.1-core straw; the cap applies
+ * from the first request on.
  */
 const coldStartCpu = 1;
 
@@ -81,10 +82,27 @@ export function cpuUnits(): CpuController {
   return controller;
 }
 
+const bundles = new Map<AppName, Promise<string>>();
+
+/**
+ * The bundle every environment of `app` runs (server-bundles.ts), built or found once per process
+ * (a stack start), as a deploy publishes one version: environments started later run the same
+ * code, and an edit shows after a restart. A build error rejects every start of that app.
+ */
+export function appBundle(app: AppName): Promise<string> {
+  let bundle = bundles.get(app);
+  if (!bundle) {
+    bundle = serverBundle({ appDir: join(repoRoot, 'apps', app) }).then(({ path }) => path);
+    bundles.set(app, bundle);
+  }
+  return bundle;
+}
+
 const urlOf = (port: number) => `http://127.0.0.1:${port}`;
 
 /** Starts one environment of `spec.app` and resolves once it is healthy on every listener. */
 export async function startEnvironment(spec: EnvironmentSpec): Promise<Environment> {
+  const bundle = await appBundle(spec.app);
   const ports = {
     public: await freePort(),
     internal: spec.app === 'data-api' ? await freePort() : undefined,
@@ -101,7 +119,7 @@ export async function startEnvironment(spec: EnvironmentSpec): Promise<Environme
     server = startProcess({
       name: spec.name,
       command: process.execPath,
-      args: ['--import', 'tsx', 'src/server.ts'],
+      args: [bundle],
       cwd: join(repoRoot, 'apps', spec.app),
       env: {
         ...spec.env,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transientErrors } from '@stateless/workflows';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cpuUnits, type Environment } from '../src/environments.ts';
+import { appBundle, cpuUnits, type Environment } from '../src/environments.ts';
 import { type Fleet, type FleetOptions, startFleet } from '../src/fleet.ts';
 import { LambdaInvoker } from '../src/stepfunctions/lambda-invoker.ts';
 
@@ -76,6 +76,13 @@ describe('a fleet of data-api environments', () => {
     fleet = await dataApiFleet({ min: 1, max: 2 }, { idleMs: 1_500 });
   });
   afterAll(() => fleet?.stop());
+
+  it("runs the app's bundle, as its Lambda does, not tsx", async () => {
+    const [environment] = fleet.app('data-api').environments();
+    const commandLine = readFileSync(`/proc/${environment?.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(commandLine).toEqual([process.execPath, await appBundle('data-api')]);
+    expect(environment?.coldStartMs).toBeGreaterThan(0);
+  });
 
   it.runIf(!cpuUnits().unavailable)(
     'caps an environment at its CPU: busy, it uses no more than its cap',
