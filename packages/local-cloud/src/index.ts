@@ -21,6 +21,7 @@ export {
   startFleet,
 } from './fleet.ts';
 export { type Backends, haproxyConfig, type LoadBalancer, startHaproxy } from './haproxy.ts';
+export { HaproxyRuntime, type StatRow } from './haproxy-runtime.ts';
 export { startMoto } from './moto.ts';
 export { freePort } from './ports.ts';
 export { startRedis } from './redis.ts';

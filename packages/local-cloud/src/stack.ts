@@ -16,6 +16,12 @@ export interface StackFile {
   lb: string;
   internal: string;
   lambda: string;
+  /**
+   * The load balancer's runtime API (HAProxy's admin socket): what an operator has in the AWS
+   * console, e.g. `show stat` for each app's queue, or `set server data-api_public/env-1 state
+   * maint` to take an environment out of service.
+   */
+  lbRuntime: string;
   aws: string;
   stepfunctions: string;
   redis: string;
@@ -172,6 +178,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       lb: urlOf(lbPort),
       internal: urlOf(internalPort),
       lambda: urlOf(lambdaPort),
+      lbRuntime: (fleet as Fleet).runtime.socket,
       aws: info.awsEndpoint,
       stepfunctions: info.stepFunctionsEndpoint,
       redis: info.redisUrl,

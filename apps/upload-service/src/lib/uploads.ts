@@ -15,6 +15,7 @@ import {
   DataApiError,
   type DataApiInternalClient,
   firstCodePoints,
+  type InternalAsset,
   maxFilenameLength,
   PublicError,
   uploadRules,
@@ -146,16 +147,18 @@ export function createUploads(
     );
   }
 
+  const isDeleted = (asset: InternalAsset) => asset.status === 'DELETED' || asset.deletedAt !== undefined;
+
   /**
    * The asset behind a key, if the caller owns it and it is not deleted or expired; otherwise
    * 404, as the data API answers its owner for a deleted asset (and others' ids are not revealed).
+   * `deletedToo` lets its former owner reach a deleted one: only to abort its upload.
    */
-  async function owned(ownerId: string, key: string) {
+  async function owned(ownerId: string, key: string, { deletedToo = false } = {}) {
     const asset = await askDataApi(() => dataApi.getAsset(assetIdOf(key), ownerId));
     const gone =
-      asset.status === 'DELETED' ||
-      asset.deletedAt !== undefined ||
-      (asset.expiresAt !== undefined && asset.expiresAt * 1000 <= Date.now());
+      (isDeleted(asset) && !deletedToo) ||
+      (!isDeleted(asset) && asset.expiresAt !== undefined && asset.expiresAt * 1000 <= Date.now());
     if (gone || asset.ownerId !== ownerId || asset.originalKey !== key) throw notFound();
     return asset;
   }
@@ -165,8 +168,13 @@ export function createUploads(
    * binds the two, so another key's upload id is refused whatever the store checks (moto ties
    * none to its key). Same 404 as a missing asset.
    */
-  async function ownedUpload(ownerId: string, key: string, uploadId: string) {
-    const asset = await owned(ownerId, key);
+  async function ownedUpload(
+    ownerId: string,
+    key: string,
+    uploadId: string,
+    options = { deletedToo: false },
+  ) {
+    const asset = await owned(ownerId, key, options);
     if (asset.uploadId !== uploadId) throw notFound();
     return asset;
   }
@@ -361,12 +369,14 @@ export function createUploads(
      * (The request counted against the user's rate limit once already, with the asset's read.)
      */
     async abort(ownerId: string, key: string, uploadId: string) {
-      const { id: assetId } = await ownedUpload(ownerId, key, uploadId);
+      // A deleted asset's upload is still aborted: it frees the parts S3 holds, and the console
+      // deletes the asset's PENDING row as it cancels (issue 21 refuses sign and complete there).
+      const asset = await ownedUpload(ownerId, key, uploadId, { deletedToo: true });
       await orNotFound(() =>
         s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })),
       );
-      await dataApi.expireUpload(assetId);
-      return { assetId };
+      if (!isDeleted(asset)) await dataApi.expireUpload(asset.id);
+      return { assetId: asset.id };
     },
   };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { thumbnailSizesOf, workflowWorkerEnv } from '@stateless/config';
 import { type Asset, type AssetPage, mintUserToken } from '@stateless/contracts';
+import { HaproxyRuntime } from '@stateless/local-cloud';
 import type { Browser, BrowserContext, JSHandle, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -797,8 +798,14 @@ describe('the console in a real browser, through the public entry', () => {
   it('a service that is down shows a clear message, and the page keeps its frame', async () => {
     const { page, problems } = await signedIn(uniqueUser('outage'));
     await page.getByText('No assets yet').waitFor();
-    for (const instance of stack().instances.filter((i) => i.app === 'data-api'))
-      process.kill(instance.pid, 'SIGKILL');
+    // Every data API environment out of the load balancer (a killed one would be replaced by the
+    // fleet at once): the entry answers 503, as an ALB whose targets all fail.
+    const runtime = new HaproxyRuntime(stack().lbRuntime);
+    const slots = (await runtime.stat()).filter(
+      (row) => row.pxname.startsWith('data-api_') && !['FRONTEND', 'BACKEND'].includes(row.svname),
+    );
+    expect(slots.length).toBeGreaterThan(0);
+    for (const slot of slots) await runtime.disable(slot.pxname, slot.svname);
     // The list asks again at its next refresh, or at once when the person opens something.
     await page.evaluate(() => {
       location.hash = '#/assets/not-here';
