@@ -29,7 +29,7 @@ export interface RampStep {
   p50: number;
   p99: number;
   failed: number;
-  /** data-api environments running, most during the step. */
+  /** data-api environments running at the step's end (what the scaler settled on for its load). */
   environments: number;
   coldStarts: number;
 }
@@ -152,7 +152,7 @@ export function rampOf(s: ScenarioResult | undefined): RampStep[] {
       p50: step.p50,
       p99: step.p99,
       failed: step.failed,
-      environments: Math.max(0, ...running),
+      environments: running.at(-1) ?? 0,
       coldStarts: (s.fleet?.coldStarts ?? []).filter((c) => c.app === 'data-api' && c.t >= from && c.t < to)
         .length,
     };
@@ -166,13 +166,12 @@ export function rampNote(steps: RampStep[], limit: number, throttles: number) {
   const below = steps.filter((s) => s.environments < limit);
   const over = below.filter((s) => s.p99 >= targets.rampP99Ms);
   const peak = Math.max(...steps.map((s) => s.environments));
-  const last = steps.at(-1) as RampStep;
   const coldStarts = steps.reduce((sum, s) => sum + s.coldStarts, 0);
   return `Ramp: offered ${steps.map((s) => s.offered).join(' → ')} req/s, answered ${steps
     .map((s) => s.answered)
     .join(
       ' → ',
-    )}; data-api environments ${steps.map((s) => s.environments).join(' → ')} (up to ${peak} of the limit ${limit}, ${last.environments} in the last step), ${coldStarts} cold starts, ${throttles} throttled; p99 ${steps
+    )}; data-api environments ${steps.map((s) => s.environments).join(' → ')} at the steps' ends (at most ${peak} of the limit ${limit}), ${coldStarts} cold starts, ${throttles} throttled; p99 ${steps
     .map((s) => s.p99)
     .join(' → ')} ms: ${
     over.length === 0

@@ -164,7 +164,7 @@ export async function generate(
   let measuredRequests = 0;
   const started = performance.now();
   // One autocannon run per step (a ramp changes the offered rate between them), sharing every counter.
-  const cannon = (seconds: number, rate?: number) => {
+  const cannon = (seconds: number, rate?: number, connections = config.connections) => {
     let finished: (result: autocannon.Result) => void = () => {};
     let failed: (error: Error) => void = () => {};
     const done = new Promise<autocannon.Result>((resolve, reject) => {
@@ -174,7 +174,7 @@ export async function generate(
     const instance = autocannon(
       {
         url: config.baseUrl,
-        connections: config.connections,
+        connections,
         duration: seconds,
         ...(rate ? { overallRate: rate } : {}),
         timeout: 10,
@@ -292,7 +292,20 @@ export async function generate(
       step = { latencies: new Latencies(), failed: 0 };
       const stepStarted = performance.now();
       if (config.connections === 0) await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-      else timeouts += (await cannon(seconds, rate || undefined)).timeouts;
+      else if (!rate) timeouts += (await cannon(seconds)).timeouts;
+      else {
+        // Paced: one connection per lane, each at its share of the rate, the lanes started 1/rate
+        // apart, so requests arrive evenly spaced. One autocannon with every connection paced
+        // fires them all on the same tick: bursts as wide as the connections, which keep that
+        // many environments busy at any rate.
+        const lanes = await Promise.all(
+          Array.from({ length: config.connections }, async (_, lane) => {
+            await new Promise((resolve) => setTimeout(resolve, (lane * 1000) / rate));
+            return cannon(seconds, rate / config.connections, 1);
+          }),
+        );
+        for (const lane of lanes) timeouts += lane.timeouts;
+      }
       const sorted = step.latencies.sorted();
       stepSummaries.push({
         rate,

@@ -488,7 +488,7 @@ function rampSection(s: ScenarioResult | undefined, steps: RampStep[]) {
     )
     .join('');
   return `<section><h2>Ramp: environments follow the load</h2><p>${esc(s.description)}</p>${chart}
-<table><thead><tr><th>from s</th><th>offered req/s</th><th>answered req/s</th><th>environments (most)</th><th>cold starts</th><th>p50 ms</th><th>p99 ms</th><th>failed</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+<table><thead><tr><th>from s</th><th>offered req/s</th><th>answered req/s</th><th>environments at its end</th><th>cold starts</th><th>p50 ms</th><th>p99 ms</th><th>failed</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 export function renderHtml(report: Report) {

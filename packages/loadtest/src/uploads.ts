@@ -64,17 +64,27 @@ export async function waitForFinalStatus(
 ): Promise<Asset> {
   const deadline = Date.now() + timeoutMs;
   let last: Asset | undefined;
+  let lastError = '';
   while (Date.now() < deadline) {
+    // A poll is a GET: one lost to the network (a kept-alive connection the load balancer had
+    // closed) is polled again, as a client polling does; only the deadline gives up.
     const res = await fetch(`${publicUrl}/assets/${assetId}`, {
       headers: { authorization: `Bearer ${token}` },
+    }).catch((error: Error) => {
+      lastError = `, last poll: ${error.message}`;
+      return undefined;
     });
+    if (!res) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      continue;
+    }
     if (res.status === 200) {
       last = (await res.json()) as Asset;
       if (last.status === 'READY' || last.status === 'FAILED') return last;
     } else await res.body?.cancel();
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
-  throw new Error(`asset ${assetId} still ${last?.status ?? 'unreadable'} after ${timeoutMs} ms`);
+  throw new Error(`asset ${assetId} still ${last?.status ?? 'unreadable'} after ${timeoutMs} ms${lastError}`);
 }
 
 /**
