@@ -42,7 +42,6 @@ const instead: Record<string, { run: string; why: string }> = {
     run: 'pnpm loadtest --scenarios mix --duration 3 --connections 4 --owners 1 --assets 20 --uploads 1 --out "$(mktemp -d)"',
     why: 'the full run takes minutes; this is the same command, shortened by its options',
   },
-  'pnpm --silent run token <userId>': { run: 'pnpm --silent run token alice', why: '<userId> is a placeholder' },
   'pnpm --silent run token <userId>': {
     run: 'pnpm --silent run token alice',
     why: '<userId> is a placeholder',
