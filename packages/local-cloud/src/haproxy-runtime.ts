@@ -60,6 +60,8 @@ export class HaproxyRuntime {
   async enable(backend: string, server: string, port: number) {
     await this.checked(`set server ${backend}/${server} addr 127.0.0.1 port ${port}`);
     await this.checked(`set server ${backend}/${server} state ready`);
+    // A slot marked down by the passive check (its last environment was killed) serves again.
+    await this.checked(`set server ${backend}/${server} health up`);
   }
 
   /** Takes a slot out of service: no new request goes to it; those in flight finish. */

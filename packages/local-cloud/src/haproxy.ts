@@ -198,9 +198,12 @@ const fleetThrottle = (app: AppName, acl: string) =>
  * One execution environment serves one request at a time (`maxconn 1`, as Lambda's does);
  * the rest wait in the backend's queue, as the ALB's requests wait for Lambda to start another.
  * Slots start in maintenance: the fleet gives one an address and sets it ready, and takes it out
- * when its process exits. No health checks: Lambda takes an environment out only when it is gone,
- * never because it is slow, and a check queued behind a busy 0.1-core environment would time out
- * and leave the backend without a server (`retry-on` covers a request sent as one dies).
+ * when its process exits. No active health checks: Lambda takes an environment out only when it is
+ * gone, never because it is slow, and a check queued behind a busy 0.1-core environment would time
+ * out and leave the backend without a server. A passive one instead (`observe layer4`, which HAProxy
+ * allows only with `check`, hence a check interval no run reaches): the first refused connection
+ * marks a killed environment down at once, so the retry goes to a live one. Before the fleet's
+ * `maint` landed, `balance first` sent every retry back to the dead first slot (503s after a kill).
  */
 const fleetBackend = (backend: string, slots: number) => [
   `backend ${backend}`,
@@ -208,7 +211,7 @@ const fleetBackend = (backend: string, slots: number) => [
   // light load the extra ones get nothing and are retired (spread evenly, none would ever be idle).
   '  balance first',
   '  timeout queue 30s',
-  `  server-template env- 1-${slots} 127.0.0.1:1 disabled maxconn 1`,
+  `  server-template env- 1-${slots} 127.0.0.1:1 disabled maxconn 1 check inter 24h observe layer4 error-limit 1 on-error mark-down`,
 ];
 
 // The Lambda API's throttle error type too: the SDK then names it TooManyRequestsException,

@@ -169,6 +169,31 @@ describe('a fleet of data-api environments', () => {
   });
 });
 
+describe('an environment killed under load', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await dataApiFleet({ min: 2, max: 2 });
+    // A fixed size with no concurrency limit (the load test's scale-out mode): no 429 in the way.
+    await fleet.app('data-api').scaleTo(2);
+  });
+  afterAll(() => fleet?.stop());
+
+  it('costs no request: the first refused connection takes its slot out and the retry goes to a live one', async () => {
+    const app = fleet.app('data-api');
+    let stop = false;
+    const traffic = load(fleet.urls.public as string, 6, () => stop);
+    await sleep(500);
+    // The first slot: the one `balance first` sends every request to.
+    const victim = await app.kill(app.environments()[0]);
+    await until('a replacement', () => app.environments().filter((e) => e.pid !== victim.pid).length === 2);
+    await sleep(500);
+    stop = true;
+    const { statuses, bodies } = await traffic;
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(bodies.filter((b) => (b as { status: number }).status !== 401)).toEqual([]);
+  });
+});
+
 describe('beyond the concurrency limit', () => {
   let fleet: Fleet;
   beforeAll(async () => {
